@@ -1,0 +1,90 @@
+"""All configuration, read once from the environment (prefix LUMINA_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+SUPPORTED_LOCALES = ("pt_BR", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LUMINA_", env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    data_dir: Path = Path("./data")
+    database_url: str | None = None  # default: SQLite file under data_dir
+    telegram_api_base: str | None = None  # e.g. a local Bot API server; tests point it at a fake
+    owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    default_locale: Literal["pt_BR", "en"] = "pt_BR"
+    default_timezone: str = "America/Sao_Paulo"
+    redis_url: str | None = None  # planned: shared locks and FSM storage when running several instances
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    # Calendar sync
+    sync_interval: int = Field(default=600, ge=30, description="seconds between polls of each feed")
+    sync_jitter: int = Field(default=60, ge=0, description="max random seconds added per feed")
+    allow_private_feeds: bool = False
+    feed_max_bytes: int = Field(default=5_000_000, ge=1024)
+    feed_concurrency: int = Field(default=20, ge=1)
+    feed_per_host: int = Field(default=4, ge=1)
+    cancel_after_absences: int = Field(default=2, ge=1, description="successful downloads a stay must be missing from")
+    cancel_min_gap_minutes: int = Field(default=60, ge=0, description="minimum time between first and last absence")
+    feed_trouble_failures: int = Field(default=3, ge=1)
+    feed_stale_hours: int = Field(default=6, ge=1)
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(";", ",").replace(" ", ",").split(",") if part]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'lumina.sqlite3').resolve()}"
+
+
+class SettingsError(Exception):
+    """One line naming the bad setting, for people, instead of a pydantic traceback."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "LUMINA_" + "_".join(str(p) for p in first["loc"][:1]).upper()
+        raise SettingsError(f"Invalid setting {name}: {first['msg']}") from None
