@@ -148,6 +148,7 @@ class Feed(Base):
     blocks_are_echo: Mapped[bool] = mapped_column(Boolean, default=False)  # host said: this feed's blocks mirror
     etag: Mapped[str | None] = mapped_column(String(256))
     last_modified: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # of the last good body, minus DTSTAMP lines
     last_attempt_at: Mapped[datetime | None] = mapped_column()
     last_success_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(64))  # a reason code, localized when shown

@@ -118,6 +118,7 @@ def upgrade() -> None:
     sa.Column('blocks_are_echo', sa.Boolean(), nullable=False),
     sa.Column('etag', sa.String(length=256), nullable=True),
     sa.Column('last_modified', sa.String(length=64), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=True),
     sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=64), nullable=True),

@@ -1,0 +1,142 @@
+"""The `lumina` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+NO_TOKEN = (
+    "LUMINA needs a Telegram bot token.\n"
+    "1. In Telegram, talk to @BotFather, send /newbot and follow the steps.\n"
+    "2. Put the token it gives you in LUMINA_BOT_TOKEN (in the environment or in a .env file).\n"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    return int(args.handler(settings, args) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lumina", description="LUMINA, the Telegram assistant for rental hosts.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the bot, the scheduler and the web app (upgrades the database first)")
+    run.set_defaults(handler=_run)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema (or downgrade it)")
+    migrate.add_argument("--revision", default="head", help="target revision (default: head)")
+    migrate.add_argument("--downgrade", action="store_true", help="downgrade to --revision (use 'base' for empty)")
+    migrate.set_defaults(handler=_migrate)
+
+    sync = commands.add_parser("sync", help="check the calendar feeds now and print what changed")
+    sync.add_argument("--property", type=int, action="append", dest="property_ids", metavar="ID",
+                      help="only this property (repeatable)")
+    sync.set_defaults(handler=_sync)
+
+    replay = commands.add_parser("replay", help="replay saved downloads of feeds to explain what LUMINA would say")
+    replay.add_argument("dirs", nargs="+", type=Path, metavar="DIR",
+                        help="one folder per feed, files named by UTC fetch time (20251208T073012Z.ics)")
+    replay.add_argument("--platform", default="auto", choices=["auto", "airbnb", "booking", "vrbo", "other"])
+    replay.add_argument("--timezone", default=None, help="the property's time zone (default: LUMINA_DEFAULT_TIMEZONE)")
+    replay.add_argument("--json", action="store_true", help="one JSON object per line")
+    replay.set_defaults(handler=_replay)
+    return parser
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    url = settings.resolved_database_url
+    if args.downgrade:
+        migrate.downgrade(url, args.revision)
+    else:
+        migrate.upgrade(url, args.revision)
+    heads = asyncio.run(migrate.current_heads(url))
+    print(f"database at revision: {', '.join(heads) or 'base (empty)'}")
+    return 0
+
+
+def _run(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    from storage import migrate
+
+    migrate.upgrade(settings.resolved_database_url)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.app import Application
+
+    app = Application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+
+
+def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import migrate
+
+    migrate.upgrade(settings.resolved_database_url)
+    return asyncio.run(_sync_now(settings, args.property_ids))
+
+
+async def _sync_now(settings: Settings, property_ids: list[int] | None) -> int:
+    from bot.app import build_services
+
+    services = build_services(settings)
+    try:
+        feed_ids = await services.syncer.feeds_of(property_ids)
+        outcomes = await services.syncer.sync_feeds(feed_ids)
+    finally:
+        await services.fetcher.aclose()
+        await services.engine.dispose()
+    for outcome in sorted(outcomes, key=lambda o: o.feed_id):
+        detail = outcome.reason or ", ".join(f"{k}={v}" for k, v in sorted(outcome.counts.items())) or "no changes"
+        print(f"feed {outcome.feed_id}: {outcome.outcome} ({detail}), alerts queued: {outcome.alerts}")
+    print(f"{len(outcomes)} feeds, {sum(o.outcome == 'failed' for o in outcomes)} failed")
+    return 1 if any(o.outcome == "failed" for o in outcomes) else 0
+
+
+def _replay(settings: Settings, args: argparse.Namespace) -> int:
+    from jobs.replay import ReplayError, run_replay
+
+    try:
+        return asyncio.run(run_replay(
+            args.dirs, platform=args.platform, timezone=args.timezone or settings.default_timezone,
+            as_json=args.json, out=sys.stdout,
+        ))
+    except ReplayError as exc:
+        print(f"lumina replay: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The command menu Telegram shows, per language."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand
+
+from bot.i18n import LOCALES, _, use_locale
+
+# (command, description) — descriptions are msgids, translated per language when the menu is set.
+COMMANDS = [
+    ("start", "Start or show the welcome"),
+    ("help", "What I can do"),
+    ("sync", "Check every calendar now"),
+    ("language", "Change the language"),
+]
+
+TELEGRAM_LANGUAGE = {"pt_BR": "pt", "en": "en"}
+
+
+def commands_for(locale: str) -> list[BotCommand]:
+    with use_locale(locale):
+        return [BotCommand(command=name, description=_(text)) for name, text in COMMANDS]
+
+
+async def publish_commands(bot: Bot, default_locale: str) -> None:
+    """One menu per language Telegram clients report, and the default locale's for everyone else."""
+    for locale in LOCALES:
+        await bot.set_my_commands(commands_for(locale), language_code=TELEGRAM_LANGUAGE[locale])
+    await bot.set_my_commands(commands_for(default_locale))

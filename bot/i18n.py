@@ -1,0 +1,92 @@
+"""gettext for the bot: catalogs compiled in memory from locales/*.po at start, the current locale in a contextvar.
+
+The user's language lives in the database (users.locale); the i18n middleware puts it here for each update.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import LazyProxy
+
+LOCALES = ("pt_BR", "en")
+DEFAULT_LOCALE = "pt_BR"
+_current: ContextVar[str] = ContextVar("lumina_locale", default=DEFAULT_LOCALE)
+
+
+def locales_dir() -> Path:
+    """locales/ beside the packages (a checkout or editable install), else LUMINA_LOCALES_DIR, else ./locales."""
+    candidates = [Path(os.environ["LUMINA_LOCALES_DIR"])] if os.environ.get("LUMINA_LOCALES_DIR") else []
+    candidates += [Path(__file__).resolve().parent.parent / "locales", Path.cwd() / "locales"]
+    for path in candidates:
+        if (path / "pt_BR" / "LC_MESSAGES" / "messages.po").exists():
+            return path
+    raise FileNotFoundError("locales/ with the .po catalogs not found; set LUMINA_LOCALES_DIR")
+
+
+@cache
+def translations(locale: str) -> gettext.NullTranslations:
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    po_path = locales_dir() / locale / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)  # compile in memory: no .mo file is ever committed or needed
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def normalize_locale(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """Telegram sends IETF tags such as "pt-br", "pt" or "en-US"."""
+    if not language_code:
+        return default
+    code = language_code.lower()
+    if code.startswith("pt"):
+        return "pt_BR"
+    if code.startswith("en"):
+        return "en"
+    return default
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+def set_locale(locale: str) -> None:
+    _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def gettext_(message: str) -> str:
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """For text defined at import time (filters, command descriptions): translated when it is used."""
+    return LazyProxy(gettext_, message, enable_cache=False)
+
+
+_ = gettext_
+__ = lazy_gettext

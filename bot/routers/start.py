@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import _, set_locale
+from bot.services import Services
+from domain import access
+from storage.models import User
+
+
+def get_router() -> Router:
+    router = Router(name="start")
+
+    @router.message(CommandStart(deep_link=True))
+    async def start_with_code(
+        message: Message, command: CommandObject, session: AsyncSession, user: User | None, services: Services,
+        locale: str | None = None,
+    ) -> None:
+        if user is not None:
+            await welcome(message, user)
+            return
+        tg = message.from_user
+        assert tg is not None
+        owner = await access.claim_ownership(
+            session, (command.args or "").strip(), telegram_id=tg.id, first_name=tg.first_name,
+            username=tg.username, locale=locale or services.settings.default_locale, now=services.clock(),
+        )
+        if owner is None:
+            await message.answer(_("Sorry, this is a private assistant and I can't help you here."))
+            return
+        set_locale(owner.locale)
+        await message.answer(_("Welcome, {name}! You are now the owner of this LUMINA.").format(name=tg.first_name))
+        await welcome(message, owner)
+
+    @router.message(CommandStart())
+    async def start(message: Message, user: User) -> None:
+        await welcome(message, user)
+
+    @router.message(Command("help"))
+    async def help_(message: Message, user: User) -> None:
+        await message.answer(help_text())
+
+    return router
+
+
+async def welcome(message: Message, user: User) -> None:
+    await message.answer(
+        _("I am LUMINA, your rental assistant. I watch your Airbnb, Booking.com and VRBO calendars, tell you "
+          "about every real change and stop double bookings.") + "\n\n" + help_text()
+    )
+
+
+def help_text() -> str:
+    lines = [
+        _("/sync — check every calendar now"),
+        _("/language — change the language"),
+        _("/help — this list"),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""Feed words: platform names and why a download failed, in the user's language."""
+
+from __future__ import annotations
+
+from bot.i18n import _
+
+PLATFORM_NAMES = {
+    "airbnb": "Airbnb",
+    "booking": "Booking.com",
+    "vrbo": "VRBO",
+    "agoda": "Agoda",
+    "direct": "LUMINA",
+}
+
+
+def platform_name(platform: str, label: str | None = None) -> str:
+    return label or PLATFORM_NAMES.get(platform, _("Calendar"))
+
+
+def failure_reason(reason: str | None) -> str:
+    """Short, localized, and says what to do next."""
+    texts = {
+        "html": _("the link returned a web page (a login page?), not a calendar. Copy the export link again."),
+        "not_calendar": _("the link does not return a calendar. Check that it is the iCal export link."),
+        "truncated": _("the calendar arrived cut short. I will try again."),
+        "invalid": _("the calendar is damaged and could not be read."),
+        "timeout": _("the platform took too long to answer. I will try again."),
+        "too_large": _("the calendar is too large."),
+        "http_error": _("the platform answered with an error. If it persists, copy the export link again."),
+        "dns": _("the address does not exist. Check the link."),
+        "connect": _("could not connect to the platform. I will try again."),
+        "too_many_redirects": _("the link redirects too many times."),
+        "invalid_url": _("this is not a valid http(s) link."),
+        "private_address": _("this link points to a private network address, which is not allowed."),
+    }
+    return texts.get(reason or "", _("the download failed. I will try again."))
