@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.types import BotCommand
 
-from bot.i18n import LOCALES, _, use_locale
+from bot.i18n import LOCALES, N_, _, use_locale
 
 # (command, description) — descriptions are msgids, translated per language when the menu is set.
 COMMANDS = [
-    ("start", "Start or show the welcome"),
-    ("help", "What I can do"),
-    ("sync", "Check every calendar now"),
-    ("language", "Change the language"),
+    ("start", N_("Start or show the welcome")),
+    ("help", N_("What I can do")),
+    ("sync", N_("Check every calendar now")),
+    ("language", N_("Change the language")),
 ]
 
 TELEGRAM_LANGUAGE = {"pt_BR": "pt", "en": "en"}

@@ -90,3 +90,8 @@ def lazy_gettext(message: str) -> LazyProxy:
 
 _ = gettext_
 __ = lazy_gettext
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction where it must stay untranslated until use (e.g. in module constants)."""
+    return message
