@@ -96,9 +96,10 @@ class TelegramHealthMiddleware(BaseRequestMiddleware):
 
 
 def _is_network_error(exc: Exception) -> bool:
-    from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+    from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
 
-    return isinstance(exc, TelegramNetworkError | TelegramServerError | asyncio.TimeoutError)
+    # An API error (say 400) proves Telegram answered; these mean it did not, or a proxy answered instead.
+    return isinstance(exc, TelegramNetworkError | TelegramServerError | ClientDecodeError | asyncio.TimeoutError)
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -128,8 +129,9 @@ class Application:
 
     async def start(self) -> None:
         await self._start_web()
-        async with self.services.sessions.begin() as session:
-            self.setup_code = await access.issue_setup_code(session)
+        if not self.settings.owner_ids:  # with pre-authorized owners nobody needs a code
+            async with self.services.sessions.begin() as session:
+                self.setup_code = await access.issue_setup_code(session)
         if self.setup_code is not None:
             await self._announce_setup_code(self.setup_code)
         self._start_scheduler()

@@ -1,0 +1,73 @@
+"""LUMINA's real application (dispatcher, middlewares, database, scheduler, web app) against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bot.app import Application
+from bot.settings import load_settings
+from tests.support.fake_bot_api import FakeBotAPI
+
+
+class Lumina:
+    def __init__(self, api: FakeBotAPI, app: Application) -> None:
+        self.api = api
+        self.app = app
+        self.sessions = app.services.sessions
+        self._handled: set[int] = set()
+        self._changed = asyncio.Event()
+        self._track_updates()
+
+    def _track_updates(self) -> None:
+        """Know when the dispatcher has finished an update (handler and unit of work), not just gone quiet."""
+        dispatcher = self.app.dispatcher
+        feed_update = dispatcher.feed_update
+
+        async def tracked(bot: Any, update: Any, **kwargs: Any) -> Any:
+            try:
+                return await feed_update(bot, update, **kwargs)
+            finally:
+                self._handled.add(update.update_id)
+                self._changed.set()
+
+        dispatcher.feed_update = tracked  # type: ignore[method-assign]
+
+    async def handled(self, update_id: int, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while update_id not in self._handled:
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def say(self, user_id: int, text: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """A user sends a message; returns what the bot sent to that chat in answer."""
+        mark = self.api.mark()
+        await self.handled(self.api.push_message(user_id, text, **kwargs))
+        return [r.params for r in self.api.calls("sendMessage", after=mark) if r.params.get("chat_id") == user_id]
+
+    async def press(self, user_id: int, data: str, *, message_id: int, **kwargs: Any) -> dict[str, list[Any]]:
+        """A user presses a button; returns the bot's calls by method."""
+        mark = self.api.mark()
+        await self.handled(self.api.push_callback(user_id, data, message_id=message_id, **kwargs))
+        calls: dict[str, list[Any]] = {}
+        for record in self.api.requests[mark:]:
+            calls.setdefault(record.method, []).append(record.params)
+        return calls
+
+
+@asynccontextmanager
+async def running_lumina(database_url: str, data_dir: Path, **settings: Any) -> AsyncIterator[Lumina]:
+    async with FakeBotAPI() as api:
+        config = load_settings(
+            bot_token=api.token, telegram_api_base=api.base_url, database_url=database_url, http_port=0,
+            data_dir=data_dir, **settings,
+        )
+        app = Application(config)
+        await app.start()
+        try:
+            yield Lumina(api, app)
+        finally:
+            await app.stop()
