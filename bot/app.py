@@ -40,20 +40,27 @@ log = logging.getLogger("lumina")
 def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     engine = create_engine(settings.resolved_database_url)
     sessions = session_factory(engine)
-    fetcher = FeedFetcher(FetchConfig(
-        max_body_bytes=settings.feed_max_bytes,
-        max_concurrency=settings.feed_concurrency,
-        per_host_concurrency=settings.feed_per_host,
-        allow_private=settings.allow_private_feeds,
-    ))
+    fetcher = FeedFetcher(
+        FetchConfig(
+            max_body_bytes=settings.feed_max_bytes,
+            max_concurrency=settings.feed_concurrency,
+            per_host_concurrency=settings.feed_per_host,
+            allow_private=settings.allow_private_feeds,
+        )
+    )
     syncer = FeedSyncer(
-        sessions, fetcher,
-        policy=Policy(absences_to_cancel=settings.cancel_after_absences,
-                      min_absence_span=timedelta(minutes=settings.cancel_min_gap_minutes)),
-        health=HealthPolicy(failures_for_trouble=settings.feed_trouble_failures,
-                            stale_after=timedelta(hours=settings.feed_stale_hours)),
-        schedule=SyncSchedule(interval=timedelta(seconds=settings.sync_interval),
-                              jitter=timedelta(seconds=settings.sync_jitter)),
+        sessions,
+        fetcher,
+        policy=Policy(
+            absences_to_cancel=settings.cancel_after_absences,
+            min_absence_span=timedelta(minutes=settings.cancel_min_gap_minutes),
+        ),
+        health=HealthPolicy(
+            failures_for_trouble=settings.feed_trouble_failures, stale_after=timedelta(hours=settings.feed_stale_hours)
+        ),
+        schedule=SyncSchedule(
+            interval=timedelta(seconds=settings.sync_interval), jitter=timedelta(seconds=settings.sync_jitter)
+        ),
         clock=clock,
         serialize_writes=is_sqlite(settings.resolved_database_url),
     )
@@ -63,11 +70,13 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
 def build_dispatcher(services: Services) -> Dispatcher:
     dp = Dispatcher(services=services)
     dp.update.outer_middleware(UnitOfWorkMiddleware(services.sessions))
-    dp.update.outer_middleware(AccessMiddleware(
-        owner_ids=frozenset(services.settings.owner_ids),
-        default_locale=services.settings.default_locale,
-        clock=services.clock,
-    ))
+    dp.update.outer_middleware(
+        AccessMiddleware(
+            owner_ids=frozenset(services.settings.owner_ids),
+            default_locale=services.settings.default_locale,
+            clock=services.clock,
+        )
+    )
     dp.include_routers(*get_routers())
     return dp
 
@@ -106,10 +115,12 @@ def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-        if settings.telegram_api_base else AiohttpSession()
+        if settings.telegram_api_base
+        else AiohttpSession()
     )
-    return Bot(settings.bot_token.get_secret_value(), session=session,
-               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return Bot(
+        settings.bot_token.get_secret_value(), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+    )
 
 
 class Application:
@@ -151,8 +162,9 @@ class Application:
         log.info("web app listening", extra={"host": self.settings.http_host, "port": self.port})
 
     def _start_scheduler(self) -> None:
-        self.scheduler.add_job(self.services.syncer.sync_due, "interval", seconds=30, id="sync_due",
-                               max_instances=1, coalesce=True)
+        self.scheduler.add_job(
+            self.services.syncer.sync_due, "interval", seconds=30, id="sync_due", max_instances=1, coalesce=True
+        )
         self.scheduler.start()
         self.services.health.scheduler_running = True
 
@@ -161,9 +173,8 @@ class Application:
         with contextlib.suppress(Exception):
             me = await self.bot.get_me()
             link = f"https://t.me/{me.username}?start={code}"
-        message = (
-            "\nNo owner yet. Send this to your bot in Telegram to become the owner:\n"
-            f"    /start {code}\n" + (f"or open {link}\n" if link else "")
+        message = f"\nNo owner yet. Send this to your bot in Telegram to become the owner:\n    /start {code}\n" + (
+            f"or open {link}\n" if link else ""
         )
         print(message, flush=True)
         log.info("setup code issued (shown on the console only)")

@@ -47,13 +47,24 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(handler=_migrate)
 
     sync = commands.add_parser("sync", help="check the calendar feeds now and print what changed")
-    sync.add_argument("--property", type=int, action="append", dest="property_ids", metavar="ID",
-                      help="only this property (repeatable)")
+    sync.add_argument(
+        "--property",
+        type=int,
+        action="append",
+        dest="property_ids",
+        metavar="ID",
+        help="only this property (repeatable)",
+    )
     sync.set_defaults(handler=_sync)
 
     replay = commands.add_parser("replay", help="replay saved downloads of feeds to explain what LUMINA would say")
-    replay.add_argument("dirs", nargs="+", type=Path, metavar="DIR",
-                        help="one folder per feed, files named by UTC fetch time (20251208T073012Z.ics)")
+    replay.add_argument(
+        "dirs",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="one folder per feed, files named by UTC fetch time (20251208T073012Z.ics)",
+    )
     replay.add_argument("--platform", default="auto", choices=["auto", "airbnb", "booking", "vrbo", "other"])
     replay.add_argument("--timezone", default=None, help="the property's time zone (default: LUMINA_DEFAULT_TIMEZONE)")
     replay.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -129,10 +140,15 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
     from jobs.replay import ReplayError, run_replay
 
     try:
-        return asyncio.run(run_replay(
-            args.dirs, platform=args.platform, timezone=args.timezone or settings.default_timezone,
-            as_json=args.json, out=sys.stdout,
-        ))
+        return asyncio.run(
+            run_replay(
+                args.dirs,
+                platform=args.platform,
+                timezone=args.timezone or settings.default_timezone,
+                as_json=args.json,
+                out=sys.stdout,
+            )
+        )
     except ReplayError as exc:
         print(f"lumina replay: {exc}", file=sys.stderr)
         return 2

@@ -47,7 +47,13 @@ async def _drop_setup_code(session: AsyncSession) -> None:
 
 
 async def claim_ownership(
-    session: AsyncSession, code: str, *, telegram_id: int, first_name: str, username: str | None, locale: str,
+    session: AsyncSession,
+    code: str,
+    *,
+    telegram_id: int,
+    first_name: str,
+    username: str | None,
+    locale: str,
     now: datetime,
 ) -> User | None:
     """The first person with the right code becomes the owner; the code dies with that use."""
@@ -75,12 +81,12 @@ async def ensure_preauthorized_owner(
     """A user listed in LUMINA_OWNER_IDS is an owner from the first message on."""
     user = await find_user(session, telegram_id)
     if user is None:
-        user = User(telegram_id=telegram_id, first_name=first_name[:128], username=username, locale=locale,
-                    role="owner")
+        user = User(
+            telegram_id=telegram_id, first_name=first_name[:128], username=username, locale=locale, role="owner"
+        )
         session.add(user)
         await session.flush()
-        session.add(AuditLog(at=now, user_id=user.id, action="owner.preauthorized", entity="user",
-                             entity_id=user.id))
+        session.add(AuditLog(at=now, user_id=user.id, action="owner.preauthorized", entity="user", entity_id=user.id))
     elif user.role != "owner":
         user.role = "owner"
     return user
@@ -88,6 +94,14 @@ async def ensure_preauthorized_owner(
 
 async def set_locale(session: AsyncSession, user: User, locale: str, *, now: datetime) -> None:
     if user.locale != locale:
-        session.add(AuditLog(at=now, user_id=user.id, action="user.locale", entity="user", entity_id=user.id,
-                             details={"from": user.locale, "to": locale}))
+        session.add(
+            AuditLog(
+                at=now,
+                user_id=user.id,
+                action="user.locale",
+                entity="user",
+                entity_id=user.id,
+                details={"from": user.locale, "to": locale},
+            )
+        )
         user.locale = locale

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.calendar.parse import parse_feed
 from domain.calendar.model import FeedEvent, FeedParseError, Kind, Platform
+from domain.calendar.parse import parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
 from storage import repositories
 from storage.models import Booking, BookingChange, Feed, Outbox, Property, SyncRun
@@ -82,8 +82,9 @@ async def apply_download(
     feed, prop = found
     tz = ZoneInfo(prop.timezone)
     today = local_today(now, tz)
-    run = SyncRun(feed_id=feed.id, started_at=now, outcome="failed", http_status=download.http_status,
-                  bytes=len(download.body))
+    run = SyncRun(
+        feed_id=feed.id, started_at=now, outcome="failed", http_status=download.http_status, bytes=len(download.body)
+    )
     session.add(run)
     await session.flush()
     outcome = SyncOutcome(feed.id, run.id, "failed")
@@ -98,7 +99,10 @@ async def apply_download(
         if fingerprint != feed.content_hash or feed.last_success_at is None:
             try:
                 parsed = parse_feed(
-                    download.body, tz=tz, url=feed.url, today=today,
+                    download.body,
+                    tz=tz,
+                    url=feed.url,
+                    today=today,
                     platform=Platform(feed.platform) if feed.platform != Platform.OTHER else None,
                 )
             except FeedParseError as exc:
@@ -134,8 +138,10 @@ async def apply_download(
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.change] = counts.get(change.change, 0) + 1
-    outcome.outcome = "suspicious" if result.suspicious else (
-        "not_modified" if download.status == "not_modified" else "unchanged" if events is None else "ok"
+    outcome.outcome = (
+        "suspicious"
+        if result.suspicious
+        else ("not_modified" if download.status == "not_modified" else "unchanged" if events is None else "ok")
     )
     run.outcome, run.counts, run.finished_at = outcome.outcome, counts, now
     outcome.counts, outcome.changes = counts, changes
@@ -183,8 +189,14 @@ async def _apply(
         if op.known is None:
             assert op.event is not None
             booking = Booking(
-                property_id=prop.id, feed_id=feed.id, source=feed.platform, export_uid=_export_uid(),
-                first_seen_at=now, missing_count=0, status=Status.ACTIVE.value, created_at=now,
+                property_id=prop.id,
+                feed_id=feed.id,
+                source=feed.platform,
+                export_uid=_export_uid(),
+                first_seen_at=now,
+                missing_count=0,
+                status=Status.ACTIVE.value,
+                created_at=now,
             )
             _copy_event(booking, op.event)
             booking.last_seen_at = now
@@ -266,24 +278,45 @@ async def _record_failure(
     run.outcome, run.error, run.error_detail = "failed", reason, (detail or "")[:2000] or None
     feed.consecutive_failures += 1
     feed.last_error, feed.last_error_detail = reason, run.error_detail
-    log.warning("feed download failed",
-                extra={"feed_id": feed.id, "property_id": prop.id, "reason": reason, "failures": feed.consecutive_failures})
+    log.warning(
+        "feed download failed",
+        extra={"feed_id": feed.id, "property_id": prop.id, "reason": reason, "failures": feed.consecutive_failures},
+    )
     since = feed.last_success_at or feed.created_at
     stale = since is not None and now - since >= health.stale_after
     if not feed.in_trouble and (feed.consecutive_failures >= health.failures_for_trouble or stale):
         feed.in_trouble = True
-        await _queue(session, prop, "feed_trouble", f"feed_trouble:{feed.id}:{run.id}", now=now, payload={
-            "feed_id": feed.id, "platform": feed.platform, "label": feed.label, "reason": reason,
-            "failures": feed.consecutive_failures,
-            "last_success_at": feed.last_success_at.isoformat() if feed.last_success_at else None,
-        })
+        await _queue(
+            session,
+            prop,
+            "feed_trouble",
+            f"feed_trouble:{feed.id}:{run.id}",
+            now=now,
+            payload={
+                "feed_id": feed.id,
+                "platform": feed.platform,
+                "label": feed.label,
+                "reason": reason,
+                "failures": feed.consecutive_failures,
+                "last_success_at": feed.last_success_at.isoformat() if feed.last_success_at else None,
+            },
+        )
 
 
 async def _record_success(session: AsyncSession, feed: Feed, prop: Property, run: SyncRun, *, now: datetime) -> None:
     if feed.in_trouble:
-        await _queue(session, prop, "feed_recovered", f"feed_recovered:{feed.id}:{run.id}", now=now, payload={
-            "feed_id": feed.id, "platform": feed.platform, "label": feed.label,
-        })
+        await _queue(
+            session,
+            prop,
+            "feed_recovered",
+            f"feed_recovered:{feed.id}:{run.id}",
+            now=now,
+            payload={
+                "feed_id": feed.id,
+                "platform": feed.platform,
+                "label": feed.label,
+            },
+        )
     feed.in_trouble = False
     feed.consecutive_failures = 0
     feed.last_success_at = now
@@ -298,17 +331,34 @@ async def _write_alerts(
     for change in changes:
         if change.alert:
             payload: dict[str, Any] = {
-                "booking_id": change.booking_id, "change": change.change, "kind": change.kind,
-                "platform": feed.platform, "feed_id": feed.id, **(change.after or {}),
+                "booking_id": change.booking_id,
+                "change": change.change,
+                "kind": change.kind,
+                "platform": feed.platform,
+                "feed_id": feed.id,
+                **(change.after or {}),
                 "previous": change.before,
             }
-            written += await _queue(session, prop, f"booking_{change.change}", f"change:{change.id}", now=now,
-                                    payload=payload, booking_id=change.booking_id)
+            written += await _queue(
+                session,
+                prop,
+                f"booking_{change.change}",
+                f"change:{change.id}",
+                now=now,
+                payload=payload,
+                booking_id=change.booking_id,
+            )
     blocks = [c for c in changes if c.kind == Kind.BLOCK and c.change in ("new", "changed", "cancelled")]
     if blocks and not initial:
         summary = {name: sum(1 for c in blocks if c.change == name) for name in ("new", "changed", "cancelled")}
-        written += await _queue(session, prop, "blocks_summary", f"blocks:{feed.id}:{changes[0].sync_run_id}",
-                                now=now, payload={"feed_id": feed.id, "platform": feed.platform, **summary})
+        written += await _queue(
+            session,
+            prop,
+            "blocks_summary",
+            f"blocks:{feed.id}:{changes[0].sync_run_id}",
+            now=now,
+            payload={"feed_id": feed.id, "platform": feed.platform, **summary},
+        )
     return written
 
 
@@ -326,9 +376,18 @@ async def _queue(
     """Write one outbox row per recipient, in the caller's transaction."""
     recipients = await repositories.alert_recipients(session, prop.id)
     for user in recipients:
-        session.add(Outbox(
-            idempotency_key=f"{key}:{user.id}", user_id=user.id, chat_id=user.telegram_id, kind=kind, urgent=urgent,
-            property_id=prop.id, booking_id=booking_id, payload={"property": prop.name, **payload},
-            status="pending", created_at=now,
-        ))
+        session.add(
+            Outbox(
+                idempotency_key=f"{key}:{user.id}",
+                user_id=user.id,
+                chat_id=user.telegram_id,
+                kind=kind,
+                urgent=urgent,
+                property_id=prop.id,
+                booking_id=booking_id,
+                payload={"property": prop.name, **payload},
+                status="pending",
+                created_at=now,
+            )
+        )
     return len(recipients)

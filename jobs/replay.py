@@ -108,8 +108,12 @@ async def _replay(
         await session.flush()
         feed_ids = {}
         for name in names:
-            feed = Feed(property_id=prop.id, url=f"replay://{name}", label=name,
-                        platform=platform if platform != "auto" else "other")
+            feed = Feed(
+                property_id=prop.id,
+                url=f"replay://{name}",
+                label=name,
+                platform=platform if platform != "auto" else "other",
+            )
             session.add(feed)
             await session.flush()
             feed_ids[name] = feed.id
@@ -143,24 +147,32 @@ class _Writer:
     def __init__(self, out: TextIO, as_json: bool) -> None:
         self.out, self.as_json = out, as_json
         if not as_json:
-            print(f"{'at':<20} {'feed':<18} {'change':<10} {'kind':<12} {'dates':<23} {'was':<23} alert",
-                  file=out)
+            print(f"{'at':<20} {'feed':<18} {'change':<10} {'kind':<12} {'dates':<23} {'was':<23} alert", file=out)
 
     def change(self, snap: Snapshot, change: BookingChange) -> None:
         after, before = change.after or {}, change.before
         record: dict[str, Any] = {
-            "at": _iso(snap.at), "feed": snap.feed, "change": change.change, "kind": change.kind,
-            "uid": change.uid, "previous_uid": change.previous_uid,
-            "check_in": after.get("check_in"), "check_out": after.get("check_out"),
-            "previous": before, "alert": change.alert,
+            "at": _iso(snap.at),
+            "feed": snap.feed,
+            "change": change.change,
+            "kind": change.kind,
+            "uid": change.uid,
+            "previous_uid": change.previous_uid,
+            "check_in": after.get("check_in"),
+            "check_out": after.get("check_out"),
+            "previous": before,
+            "alert": change.alert,
         }
         if self.as_json:
             print(json.dumps(record), file=self.out)
             return
         dates = f"{record['check_in']}..{record['check_out']}"
         was = f"{before['check_in']}..{before['check_out']}" if before else ""
-        print(f"{record['at']:<20} {snap.feed[:18]:<18} {change.change:<10} {change.kind:<12} {dates:<23} "
-              f"{was:<23} {'yes' if change.alert else ''}", file=self.out)
+        print(
+            f"{record['at']:<20} {snap.feed[:18]:<18} {change.change:<10} {change.kind:<12} {dates:<23} "
+            f"{was:<23} {'yes' if change.alert else ''}",
+            file=self.out,
+        )
 
     def failure(self, snap: Snapshot, outcome: SyncOutcome) -> None:
         if self.as_json:

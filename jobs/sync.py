@@ -36,8 +36,13 @@ class SyncSchedule:
 
 def as_download(result: FetchResult) -> Download:
     return Download(
-        status=result.status, body=result.body, reason=result.reason, detail=result.detail,
-        http_status=result.http_status, etag=result.etag, last_modified=result.last_modified,
+        status=result.status,
+        body=result.body,
+        reason=result.reason,
+        detail=result.detail,
+        http_status=result.http_status,
+        etag=result.etag,
+        last_modified=result.last_modified,
     )
 
 
@@ -83,13 +88,22 @@ class FeedSyncer:
     async def _write(self, feed_id: int, download: Download) -> SyncOutcome:
         now = self._clock()
         async with self._sessions.begin() as session:
-            outcome = await apply_download(session, feed_id, download, now=now, policy=self._policy,
-                                           health=self._health)
+            outcome = await apply_download(
+                session, feed_id, download, now=now, policy=self._policy, health=self._health
+            )
             feed = await session.get(Feed, feed_id)
             assert feed is not None
             feed.next_sync_at = now + self._next_delay()
-        log.info("feed synced", extra={"feed_id": feed_id, "outcome": outcome.outcome, "reason": outcome.reason,
-                                       "counts": outcome.counts, "alerts": outcome.alerts})
+        log.info(
+            "feed synced",
+            extra={
+                "feed_id": feed_id,
+                "outcome": outcome.outcome,
+                "reason": outcome.reason,
+                "counts": outcome.counts,
+                "alerts": outcome.alerts,
+            },
+        )
         if outcome.alerts and self._on_alerts is not None:
             self._on_alerts()
         return outcome
@@ -127,9 +141,13 @@ class FeedSyncer:
         """The scheduled job: every enabled feed whose next poll time has come."""
         now = self._clock()
         query = (
-            select(Feed.id).join(Property)
-            .where(Feed.enabled.is_(True), Property.archived_at.is_(None),
-                   or_(Feed.next_sync_at.is_(None), Feed.next_sync_at <= now))
+            select(Feed.id)
+            .join(Property)
+            .where(
+                Feed.enabled.is_(True),
+                Property.archived_at.is_(None),
+                or_(Feed.next_sync_at.is_(None), Feed.next_sync_at <= now),
+            )
             .order_by(Feed.next_sync_at.nulls_first(), Feed.id)
         )
         async with self._sessions() as session:

@@ -33,6 +33,8 @@ async def feed_stays(session: AsyncSession, feed_id: int, *, since: date) -> Seq
 
 async def feed_with_property(session: AsyncSession, feed_id: int) -> tuple[Feed, Property] | None:
     row = (
-        await session.execute(select(Feed, Property).join(Property, Feed.property_id == Property.id).where(Feed.id == feed_id))
+        await session.execute(
+            select(Feed, Property).join(Property, Feed.property_id == Property.id).where(Feed.id == feed_id)
+        )
     ).first()
     return (row[0], row[1]) if row else None

@@ -42,8 +42,12 @@ class AccessMiddleware(BaseMiddleware):
         user = await access.find_user(session, tg_user.id)
         if tg_user.id in self._owner_ids and (user is None or user.role != "owner"):
             user = await access.ensure_preauthorized_owner(
-                session, telegram_id=tg_user.id, first_name=tg_user.first_name, username=tg_user.username,
-                locale=locale, now=self._clock(),
+                session,
+                telegram_id=tg_user.id,
+                first_name=tg_user.first_name,
+                username=tg_user.username,
+                locale=locale,
+                now=self._clock(),
             )
         if user is not None:
             if not user.is_active:

@@ -28,8 +28,11 @@ def get_router() -> Router:
             return
         await access.set_locale(session, user, callback_data.code, now=services.clock())
         set_locale(user.locale)
-        text = _("Done: I will speak English with you.") if user.locale == "en" else _(
-            "Done: I will speak Portuguese with you.")
+        text = (
+            _("Done: I will speak English with you.")
+            if user.locale == "en"
+            else _("Done: I will speak Portuguese with you.")
+        )
         if query.message is not None and hasattr(query.message, "edit_text"):
             await query.message.edit_text(text)
         await query.answer()

@@ -16,7 +16,11 @@ def get_router() -> Router:
 
     @router.message(CommandStart(deep_link=True))
     async def start_with_code(
-        message: Message, command: CommandObject, session: AsyncSession, user: User | None, services: Services,
+        message: Message,
+        command: CommandObject,
+        session: AsyncSession,
+        user: User | None,
+        services: Services,
         locale: str | None = None,
     ) -> None:
         if user is not None:
@@ -25,8 +29,13 @@ def get_router() -> Router:
         tg = message.from_user
         assert tg is not None
         owner = await access.claim_ownership(
-            session, (command.args or "").strip(), telegram_id=tg.id, first_name=tg.first_name,
-            username=tg.username, locale=locale or services.settings.default_locale, now=services.clock(),
+            session,
+            (command.args or "").strip(),
+            telegram_id=tg.id,
+            first_name=tg.first_name,
+            username=tg.username,
+            locale=locale or services.settings.default_locale,
+            now=services.clock(),
         )
         if owner is None:
             await message.answer(_("Sorry, this is a private assistant and I can't help you here."))
@@ -48,8 +57,12 @@ def get_router() -> Router:
 
 async def welcome(message: Message, user: User) -> None:
     await message.answer(
-        _("I am LUMINA, your rental assistant. I watch your Airbnb, Booking.com and VRBO calendars, tell you "
-          "about every real change and stop double bookings.") + "\n\n" + help_text()
+        _(
+            "I am LUMINA, your rental assistant. I watch your Airbnb, Booking.com and VRBO calendars, tell you "
+            "about every real change and stop double bookings."
+        )
+        + "\n\n"
+        + help_text()
     )
 
 

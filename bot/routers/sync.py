@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
@@ -30,10 +32,9 @@ def get_router() -> Router:
 
         async def step(done: int, total: int, _outcome: SyncOutcome) -> None:
             if done < total:
-                try:
+                # "message is not modified" when two feeds finish at once
+                with contextlib.suppress(TelegramBadRequest):
                     await progress.edit_text(_("Checking calendars: {done}/{total}…").format(done=done, total=total))
-                except TelegramBadRequest:
-                    pass  # "message is not modified" when two feeds finish at once
 
         outcomes = await services.syncer.sync_feeds(feed_ids, progress=step)
         await progress.edit_text(sync_report(outcomes, len(feed_ids)))
@@ -46,17 +47,26 @@ def sync_report(outcomes: list[SyncOutcome], total: int) -> str:
     changed: dict[str, int] = {}
     for outcome in outcomes:
         for change in outcome.changes:
-            if change.kind in ("reservation", "tentative") and change.change in ("new", "changed", "cancelled",
-                                                                                   "restored"):
+            if change.kind in ("reservation", "tentative") and change.change in (
+                "new",
+                "changed",
+                "cancelled",
+                "restored",
+            ):
                 changed[change.change] = changed.get(change.change, 0) + 1
     lines = [_("Calendars checked: {ok}/{total}.").format(ok=total - len(failed), total=total)]
-    labels = {"new": _("new reservations: {n}"), "changed": _("date changes: {n}"),
-              "cancelled": _("cancellations: {n}"), "restored": _("restored: {n}")}
+    labels = {
+        "new": _("new reservations: {n}"),
+        "changed": _("date changes: {n}"),
+        "cancelled": _("cancellations: {n}"),
+        "restored": _("restored: {n}"),
+    }
     if changed:
         lines += ["• " + labels[name].format(n=count) for name, count in changed.items()]
     else:
         lines.append(_("No changes in reservations."))
     for outcome in failed:
-        lines.append("⚠️ " + _("Calendar #{id}: {reason}").format(id=outcome.feed_id,
-                                                                     reason=failure_reason(outcome.reason)))
+        lines.append(
+            "⚠️ " + _("Calendar #{id}: {reason}").format(id=outcome.feed_id, reason=failure_reason(outcome.reason))
+        )
     return "\n".join(lines)

@@ -146,8 +146,13 @@ def reconcile(
 
     for event in fresh_left:
         result.ops.append(
-            StayOp(None, event, Status.ACTIVE, Change.NEW, _alerts(Change.NEW, event.kind, initial=initial)
-                   and event.check_out > today)
+            StayOp(
+                None,
+                event,
+                Status.ACTIVE,
+                Change.NEW,
+                _alerts(Change.NEW, event.kind, initial=initial) and event.check_out > today,
+            )
         )
 
     gone = [stay for stay in unmatched_known if not any(op.known is stay for op in result.ops)]
@@ -163,7 +168,9 @@ def _present(stay: KnownStay, event: FeedEvent, *, initial: bool) -> StayOp | No
     """The stay's UID is in the download."""
     dates_or_kind_moved = (stay.check_in, stay.check_out, stay.kind) != (event.check_in, event.check_out, event.kind)
     if stay.status is Status.CANCELLED:
-        return StayOp(stay, event, Status.ACTIVE, Change.RESTORED, _alerts(Change.RESTORED, event.kind, initial=initial))
+        return StayOp(
+            stay, event, Status.ACTIVE, Change.RESTORED, _alerts(Change.RESTORED, event.kind, initial=initial)
+        )
     if dates_or_kind_moved:
         # Same UID, new dates: a modification (DTEND-only changes keep the UID on every platform, §2.2).
         quiet = {stay.kind, event.kind} <= {Kind.BLOCK, Kind.WINDOW} or stay.kind is Kind.WINDOW
@@ -218,9 +225,7 @@ def _is_mass_loss(
     return not events or lost > before * policy.mass_loss_ratio
 
 
-def _absent(
-    stay: KnownStay, *, now: datetime, today: date, policy: Policy, may_cancel: bool, initial: bool
-) -> StayOp:
+def _absent(stay: KnownStay, *, now: datetime, today: date, policy: Policy, may_cancel: bool, initial: bool) -> StayOp:
     if today >= stay.check_out:
         return StayOp(stay, None, Status.ENDED, Change.ENDED)  # platforms drop stays 0-2 days after check-out
     if stay.kind is Kind.WINDOW:

@@ -39,12 +39,10 @@ if context.is_offline_mode():
         context.run_migrations()
 else:
     try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    if loop is None:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: `lumina migrate`, `lumina run` before its loop starts
         asyncio.run(_run_async())
-    else:  # called from inside an event loop (lumina run): hand off to a thread with its own loop
+    else:  # called from inside an event loop: hand off to a thread with its own loop
         import concurrent.futures
 
         with concurrent.futures.ThreadPoolExecutor(1) as pool:

@@ -36,8 +36,8 @@ class Lumina:
 
         dispatcher.feed_update = tracked  # type: ignore[method-assign]
 
-    async def handled(self, update_id: int, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def handled(self, update_id: int) -> None:
+        async with asyncio.timeout(10):
             while update_id not in self._handled:
                 self._changed.clear()
                 await self._changed.wait()
@@ -62,8 +62,12 @@ class Lumina:
 async def running_lumina(database_url: str, data_dir: Path, **settings: Any) -> AsyncIterator[Lumina]:
     async with FakeBotAPI() as api:
         config = load_settings(
-            bot_token=api.token, telegram_api_base=api.base_url, database_url=database_url, http_port=0,
-            data_dir=data_dir, **settings,
+            bot_token=api.token,
+            telegram_api_base=api.base_url,
+            database_url=database_url,
+            http_port=0,
+            data_dir=data_dir,
+            **settings,
         )
         app = Application(config)
         await app.start()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import aiohttp
-from aiogram.exceptions import ClientDecodeError
 import pytest
+from aiogram.exceptions import ClientDecodeError
 from sqlalchemy import func, select
 
 from storage.models import User
@@ -62,8 +62,9 @@ async def test_a_stranger_pressing_a_forwarded_button_is_refused(lumina: Lumina)
     await lumina.say(OWNER, f"/start {lumina.app.setup_code}")
     await lumina.say(OWNER, "/language")
     keyboard_message = lumina.api.sent_messages(OWNER)[-1]
-    calls = await lumina.press(STRANGER, "lang:en", message_id=keyboard_message["message_id"], chat_id=OWNER,
-                               language_code="en")
+    calls = await lumina.press(
+        STRANGER, "lang:en", message_id=keyboard_message["message_id"], chat_id=OWNER, language_code="en"
+    )
     assert calls["answerCallbackQuery"][0]["text"] == "This bot is private."
     assert "editMessageText" not in calls
     assert [u.locale for u in await users(lumina)] == ["pt_BR"]

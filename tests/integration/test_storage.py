@@ -25,8 +25,16 @@ async def _property_with_feed(sessions) -> tuple[int, int]:
 
 
 def _booking(prop_id: int, feed_id: int | None, uid: str | None, export_uid: str) -> Booking:
-    return Booking(property_id=prop_id, feed_id=feed_id, source="airbnb", kind="reservation", uid=uid,
-                   export_uid=export_uid, check_in=date(2026, 9, 1), check_out=date(2026, 9, 5))
+    return Booking(
+        property_id=prop_id,
+        feed_id=feed_id,
+        source="airbnb",
+        kind="reservation",
+        uid=uid,
+        export_uid=export_uid,
+        check_in=date(2026, 9, 1),
+        check_out=date(2026, 9, 5),
+    )
 
 
 async def test_one_booking_per_feed_and_uid(sessions):
@@ -51,8 +59,16 @@ async def test_one_conflict_row_per_pair(sessions):
         ids = (a.id, b.id)
 
     def conflict() -> Conflict:
-        return Conflict(property_id=prop_id, booking_a_id=ids[0], booking_b_id=ids[1], klass="double_booking",
-                        dates_key="k", overlap_start=date(2026, 9, 1), overlap_end=date(2026, 9, 5), opened_at=NOW)
+        return Conflict(
+            property_id=prop_id,
+            booking_a_id=ids[0],
+            booking_b_id=ids[1],
+            klass="double_booking",
+            dates_key="k",
+            overlap_start=date(2026, 9, 1),
+            overlap_end=date(2026, 9, 5),
+            opened_at=NOW,
+        )
 
     async with sessions.begin() as session:
         session.add(conflict())

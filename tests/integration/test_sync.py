@@ -89,7 +89,8 @@ async def test_first_sync_imports_quietly_and_second_is_idempotent(world: World)
     assert first.outcome == "ok" and first.counts == {"new": 3}
     bookings = await world.bookings()
     assert [(b.uid, b.kind, b.status) for b in bookings] == [
-        ("r1@airbnb.com", "reservation", "active"), ("r2@airbnb.com", "reservation", "active"),
+        ("r1@airbnb.com", "reservation", "active"),
+        ("r2@airbnb.com", "reservation", "active"),
         ("b1@airbnb.com", "block", "active"),
     ]
     assert bookings[1].reservation_code == "HMZZZZZZ99" and bookings[1].phone_last4 == "9876"
@@ -111,7 +112,8 @@ async def test_new_changed_cancelled_alerts_once_each(world: World):
     world.server.route("/cal.ics", body=airbnb([moved, STAYS[1], STAYS[2], new]))
     await world.sync()
     assert [(a.kind, a.payload["check_out"]) for a in await world.alerts()] == [
-        ("booking_changed", "2026-08-16"), ("booking_new", "2026-10-03"),
+        ("booking_changed", "2026-08-16"),
+        ("booking_new", "2026-10-03"),
     ]
 
     world.server.route("/cal.ics", body=airbnb([moved, STAYS[2], new]))  # r2 vanished
@@ -131,12 +133,17 @@ async def test_what_a_person_entered_survives_every_sync(world: World):
         r1 = await session.scalar(select(Booking).where(Booking.uid == "r1@airbnb.com"))
         r1.guest_name, r1.price, r1.notes = "Maria Souza", 1234.56, "late arrival"
     world.clock.advance(minutes=10)
-    world.server.route("/cal.ics", body=airbnb([Stay("r1@airbnb.com", date(2026, 8, 11), date(2026, 8, 14)),
-                                                *STAYS[1:]]))
+    world.server.route(
+        "/cal.ics", body=airbnb([Stay("r1@airbnb.com", date(2026, 8, 11), date(2026, 8, 14)), *STAYS[1:]])
+    )
     await world.sync()
     r1 = next(b for b in await world.bookings() if b.uid == "r1@airbnb.com")
-    assert (r1.guest_name, float(r1.price), r1.notes, r1.check_in) == ("Maria Souza", 1234.56, "late arrival",
-                                                                       date(2026, 8, 11))
+    assert (r1.guest_name, float(r1.price), r1.notes, r1.check_in) == (
+        "Maria Souza",
+        1234.56,
+        "late arrival",
+        date(2026, 8, 11),
+    )
 
 
 FAULTS = {
@@ -216,8 +223,7 @@ async def test_an_empty_calendar_confirmed_twice_is_believed(world: World):
         world.clock.advance(hours=2)
         await world.sync()
     assert [b.status for b in await world.bookings()] == ["cancelled", "cancelled", "cancelled"]
-    assert sorted(a.kind for a in await world.alerts()) == ["blocks_summary", "booking_cancelled",
-                                                            "booking_cancelled"]
+    assert sorted(a.kind for a in await world.alerts()) == ["blocks_summary", "booking_cancelled", "booking_cancelled"]
 
 
 async def test_conditional_requests_use_the_validators(world: World):

@@ -49,12 +49,17 @@ def airbnb(stays: list[Stay], *, stamp: str = "20260801T073000Z") -> bytes:
     )
     events = []
     for stay in ordered:
-        event = [f"DTSTAMP:{stamp}", f"DTSTART;VALUE=DATE:{_d(stay.check_in)}", f"DTEND;VALUE=DATE:{_d(stay.check_out)}"]
+        event = [
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{_d(stay.check_in)}",
+            f"DTEND;VALUE=DATE:{_d(stay.check_out)}",
+        ]
         if stay.blocked:
             event += ["SUMMARY:Airbnb (Not available)", f"UID:{stay.uid}"]
         else:
             event += [
-                "SUMMARY:Reserved", f"UID:{stay.uid}",
+                "SUMMARY:Reserved",
+                f"UID:{stay.uid}",
                 "DESCRIPTION:Reservation URL: https://www.airbnb.com/hosting/reservations/details/"
                 f"{stay.code}\\nPhone Number (Last 4 Digits): {stay.phone}",
             ]
@@ -65,11 +70,21 @@ def airbnb(stays: list[Stay], *, stamp: str = "20260801T073000Z") -> bytes:
 
 def booking(stays: list[Stay], *, stamp: str = "20260801T073000Z") -> bytes:
     """Booking.com: every event is "CLOSED - Not available", PRODID with literal backslashes (§2.1)."""
-    header = ["VERSION:2.0", "PRODID:-//admin.booking.com\\\\\\, b.v.//NONSGML v1.0//EN", "CALSCALE:GREGORIAN",
-              "METHOD:PUBLISH"]
+    header = [
+        "VERSION:2.0",
+        "PRODID:-//admin.booking.com\\\\\\, b.v.//NONSGML v1.0//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ]
     events = [
-        [f"DTSTAMP:{stamp}", f"DTSTART;VALUE=DATE:{_d(s.check_in)}", f"DTEND;VALUE=DATE:{_d(s.check_out)}",
-         f"UID:{s.uid}", "SUMMARY:CLOSED - Not available", "ORGANIZER:mailto:noreply@booking.com"]
+        [
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{_d(s.check_in)}",
+            f"DTEND;VALUE=DATE:{_d(s.check_out)}",
+            f"UID:{s.uid}",
+            "SUMMARY:CLOSED - Not available",
+            "ORGANIZER:mailto:noreply@booking.com",
+        ]
         for s in sorted(stays, key=lambda s: s.check_in)
     ]
     return _calendar(header, events)
@@ -79,8 +94,13 @@ def vrbo(stays: list[tuple[Stay, str]], *, stamp: str = "20260801T073000Z") -> b
     """HomeAway/VRBO: SUMMARY carries status and guest name (§3); stays given with their SUMMARY."""
     header = ["VERSION:2.0", "CALSCALE:GREGORIAN", "PRODID:-//HomeAway.com, Inc.//EN"]
     events = [
-        [f"UID:{s.uid}", f"DTSTAMP:{stamp}", f"DTSTART;VALUE=DATE:{_d(s.check_in)}",
-         f"DTEND;VALUE=DATE:{_d(s.check_out)}", f"SUMMARY:{summary}"]
+        [
+            f"UID:{s.uid}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{_d(s.check_in)}",
+            f"DTEND;VALUE=DATE:{_d(s.check_out)}",
+            f"SUMMARY:{summary}",
+        ]
         for s, summary in stays
     ]
     return _calendar(header, events)

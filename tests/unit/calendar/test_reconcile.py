@@ -44,23 +44,26 @@ def test_new_stay_already_over_is_not_news():
 
 
 def test_dtend_change_keeps_uid_and_is_one_changed_alert():
-    result = reconcile([known(1, "a", "2026-06-01", "2026-06-05")], [ev("a", "2026-06-01", "2026-06-08")],
-                       now=NOW, today=TODAY)
+    result = reconcile(
+        [known(1, "a", "2026-06-01", "2026-06-05")], [ev("a", "2026-06-01", "2026-06-08")], now=NOW, today=TODAY
+    )
     assert changes(result) == [(Change.CHANGED, 1, True)]
 
 
 def test_booking_date_move_with_new_uid_is_a_change_not_cancel_plus_new():
     # ICAL_FACTS §2.2: 0530-0602 became 0531-0603 under a new UID
-    result = reconcile([known(1, "old", "2026-05-30", "2026-06-02")], [ev("new", "2026-05-31", "2026-06-03")],
-                       now=NOW, today=TODAY)
+    result = reconcile(
+        [known(1, "old", "2026-05-30", "2026-06-02")], [ev("new", "2026-05-31", "2026-06-03")], now=NOW, today=TODAY
+    )
     assert changes(result) == [(Change.CHANGED, 1, True)]
     assert result.ops[0].event.uid == "new"
 
 
 def test_nightly_reissue_of_a_stay_in_progress_is_silent():
     # Booking Feed B: the started stay comes back with DTSTART = today and a new UID
-    result = reconcile([known(1, "x", "2026-05-05", "2026-05-09")], [ev("y", "2026-05-07", "2026-05-09")],
-                       now=NOW, today=TODAY)
+    result = reconcile(
+        [known(1, "x", "2026-05-05", "2026-05-09")], [ev("y", "2026-05-07", "2026-05-09")], now=NOW, today=TODAY
+    )
     assert changes(result) == [(Change.REISSUED, 1, False)]
 
 
@@ -107,8 +110,18 @@ def test_vanished_on_or_after_checkout_day_ended():
 
 
 def test_empty_download_where_stays_were_is_suspicious_and_cancels_nothing():
-    stays = [known(i, f"u{i}", "2026-06-01", "2026-06-03", status=Status.MISSING, missing_since=NOW - timedelta(hours=5),
-                   missing_count=1) for i in range(1, 2)] + [known(2, "u2", "2026-07-01", "2026-07-03")]
+    stays = [
+        known(
+            i,
+            f"u{i}",
+            "2026-06-01",
+            "2026-06-03",
+            status=Status.MISSING,
+            missing_since=NOW - timedelta(hours=5),
+            missing_count=1,
+        )
+        for i in range(1, 2)
+    ] + [known(2, "u2", "2026-07-01", "2026-07-03")]
     result = reconcile(stays, [], now=NOW, today=TODAY)
     assert result.suspicious
     assert all(op.change is None and op.status is Status.MISSING for op in result.ops)
@@ -119,8 +132,9 @@ def test_losing_more_than_half_of_future_stays_is_suspicious():
     result = reconcile(stays, [ev("u1", "2026-06-10", "2026-06-12")], now=NOW, today=TODAY)
     assert result.suspicious
     assert result.changes() == []
-    half = reconcile(stays, [ev("u1", "2026-06-10", "2026-06-12"), ev("u2", "2026-07-10", "2026-07-12")],
-                     now=NOW, today=TODAY)
+    half = reconcile(
+        stays, [ev("u1", "2026-06-10", "2026-06-12"), ev("u2", "2026-07-10", "2026-07-12")], now=NOW, today=TODAY
+    )
     assert not half.suspicious
 
 
