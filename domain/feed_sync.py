@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.calendar.model import FeedEvent, FeedParseError, Kind, Platform
 from domain.calendar.parse import parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
+from domain.conflict_check import ConflictEvent, check_property
+from domain.outbox import queue_alert
 from storage import repositories
-from storage.models import Booking, BookingChange, Feed, Outbox, Property, SyncRun
+from storage.models import Booking, BookingChange, Feed, Property, SyncRun
 
 log = logging.getLogger("lumina.sync")
 
@@ -54,6 +56,7 @@ class SyncOutcome:
     reason: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
     changes: list[BookingChange] = field(default_factory=list)
+    conflicts: list[ConflictEvent] = field(default_factory=list)
     alerts: int = 0
 
 
@@ -146,6 +149,9 @@ async def apply_download(
     run.outcome, run.counts, run.finished_at = outcome.outcome, counts, now
     outcome.counts, outcome.changes = counts, changes
     outcome.alerts = await _write_alerts(session, prop, feed, changes, initial=initial, now=now)
+    if changes:
+        outcome.conflicts = await check_property(session, prop, now=now, today=today)
+        outcome.alerts += sum(1 for event in outcome.conflicts if event.alert)
     return outcome
 
 
@@ -286,7 +292,7 @@ async def _record_failure(
     stale = since is not None and now - since >= health.stale_after
     if not feed.in_trouble and (feed.consecutive_failures >= health.failures_for_trouble or stale):
         feed.in_trouble = True
-        await _queue(
+        await queue_alert(
             session,
             prop,
             "feed_trouble",
@@ -305,7 +311,7 @@ async def _record_failure(
 
 async def _record_success(session: AsyncSession, feed: Feed, prop: Property, run: SyncRun, *, now: datetime) -> None:
     if feed.in_trouble:
-        await _queue(
+        await queue_alert(
             session,
             prop,
             "feed_recovered",
@@ -339,7 +345,7 @@ async def _write_alerts(
                 **(change.after or {}),
                 "previous": change.before,
             }
-            written += await _queue(
+            written += await queue_alert(
                 session,
                 prop,
                 f"booking_{change.change}",
@@ -351,7 +357,7 @@ async def _write_alerts(
     blocks = [c for c in changes if c.kind == Kind.BLOCK and c.change in ("new", "changed", "cancelled")]
     if blocks and not initial:
         summary = {name: sum(1 for c in blocks if c.change == name) for name in ("new", "changed", "cancelled")}
-        written += await _queue(
+        written += await queue_alert(
             session,
             prop,
             "blocks_summary",
@@ -360,34 +366,3 @@ async def _write_alerts(
             payload={"feed_id": feed.id, "platform": feed.platform, **summary},
         )
     return written
-
-
-async def _queue(
-    session: AsyncSession,
-    prop: Property,
-    kind: str,
-    key: str,
-    *,
-    now: datetime,
-    payload: dict[str, Any],
-    booking_id: int | None = None,
-    urgent: bool = False,
-) -> int:
-    """Write one outbox row per recipient, in the caller's transaction."""
-    recipients = await repositories.alert_recipients(session, prop.id)
-    for user in recipients:
-        session.add(
-            Outbox(
-                idempotency_key=f"{key}:{user.id}",
-                user_id=user.id,
-                chat_id=user.telegram_id,
-                kind=kind,
-                urgent=urgent,
-                property_id=prop.id,
-                booking_id=booking_id,
-                payload={"property": prop.name, **payload},
-                status="pending",
-                created_at=now,
-            )
-        )
-    return len(recipients)

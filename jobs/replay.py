@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
+from domain.conflict_check import ConflictEvent
 from domain.feed_sync import SyncOutcome
 from jobs.fetch import FetchResult
 from jobs.sync import FeedSyncer, SyncSchedule
@@ -118,7 +119,16 @@ async def _replay(
             await session.flush()
             feed_ids[name] = feed.id
 
-    totals = {"snapshots": 0, "failed": 0, "suspicious": 0, "alerts": 0, "changes": 0}
+    totals = {
+        "snapshots": 0,
+        "failed": 0,
+        "suspicious": 0,
+        "alerts": 0,
+        "changes": 0,
+        "conflicts_opened": 0,
+        "conflicts_closed": 0,
+    }
+    feed_names = {feed_id: name for name, feed_id in feed_ids.items()}
     writer = _Writer(out, as_json)
     for snap in plan:
         fetcher.body, clock.now = snap.path.read_bytes(), snap.at
@@ -133,6 +143,10 @@ async def _replay(
             totals["changes"] += 1
             totals["alerts"] += change.alert
             writer.change(snap, change)
+        for event in outcome.conflicts:
+            totals["conflicts_" + event.event] += 1
+            totals["alerts"] += event.alert
+            writer.conflict(snap, event, feed_names)
     writer.summary(totals)
     return 0
 
@@ -171,6 +185,32 @@ class _Writer:
         print(
             f"{record['at']:<20} {snap.feed[:18]:<18} {change.change:<10} {change.kind:<12} {dates:<23} "
             f"{was:<23} {'yes' if change.alert else ''}",
+            file=self.out,
+        )
+
+    def conflict(self, snap: Snapshot, event: ConflictEvent, feed_names: dict[int, str]) -> None:
+        stays = [
+            {
+                "feed": feed_names.get(b.feed_id or 0, "direct"),
+                "uid": b.uid,
+                "check_in": b.check_in.isoformat(),
+                "check_out": b.check_out.isoformat(),
+            }
+            for b in event.stays
+        ]
+        record = {
+            "at": _iso(snap.at),
+            "conflict": event.event,
+            "class": event.klass,
+            "stays": stays,
+            "alert": event.alert,
+        }
+        if self.as_json:
+            print(json.dumps(record), file=self.out)
+            return
+        pair = " x ".join(f"{s['feed'][:12]} {s['check_in']}..{s['check_out']}" for s in stays)
+        print(
+            f"{record['at']:<20} conflict {event.event:<6} {event.klass:<14} {pair} {'yes' if event.alert else ''}",
             file=self.out,
         )
 
