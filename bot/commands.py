@@ -9,10 +9,20 @@ from bot.i18n import LOCALES, N_, _, use_locale
 
 # (command, description) — descriptions are msgids, translated per language when the menu is set.
 COMMANDS = [
-    ("start", N_("Start or show the welcome")),
-    ("help", N_("What I can do")),
+    ("menu", N_("Main menu")),
+    ("today", N_("Today and tomorrow")),
+    ("upcoming", N_("Next reservations")),
+    ("properties", N_("Properties and calendars")),
+    ("calendar", N_("Month view")),
+    ("book", N_("New direct booking or block")),
+    ("conflicts", N_("Double bookings")),
+    ("free", N_("Is it free?")),
     ("sync", N_("Check every calendar now")),
+    ("export", N_("Calendar links for the platforms")),
+    ("settings", N_("Alerts and quiet hours")),
     ("language", N_("Change the language")),
+    ("help", N_("What I can do")),
+    ("cancel", N_("Leave the current step")),
 ]
 
 TELEGRAM_LANGUAGE = {"pt_BR": "pt", "en": "en"}

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = None  # how the platforms reach the web app, e.g. https://lumina.example.com
     default_locale: Literal["pt_BR", "en"] = "pt_BR"
     default_timezone: str = "America/Sao_Paulo"
     redis_url: str | None = None  # planned: shared locks and FSM storage when running several instances
@@ -58,6 +59,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str | None) -> str | None:
@@ -68,6 +78,12 @@ class Settings(BaseSettings):
         if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
             return "sqlite+aiosqlite://" + value.split("://", 1)[1]
         return value
+
+    @property
+    def resolved_public_url(self) -> str:
+        """Base of the links given out (export feeds): LUMINA_PUBLIC_URL, else the web app's own address."""
+        host = f"[{self.http_host}]" if ":" in self.http_host else self.http_host  # an IPv6 literal
+        return self.public_url or f"http://{host}:{self.http_port}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,4 +1,4 @@
-"""The small HTTP side: liveness, readiness (and later the export feeds and the webhook)."""
+"""The small HTTP side: liveness, readiness, the channel export feeds (and later the webhook)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,21 @@ import asyncio
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.export_web import ROUTE as EXPORT_ROUTE
+from bot.export_web import ExportFeedHandler, MissLimiter
 from bot.services import Services
 
 SERVICES = web.AppKey("services", Services)
 
 
-def create_web_app(services: Services) -> web.Application:
+def create_web_app(services: Services, *, export_limiter: MissLimiter | None = None) -> web.Application:
     app = web.Application()
     app[SERVICES] = services
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
+    # add_get also answers HEAD (same handler, body dropped), which calendar clients use to probe.
+    limiter = export_limiter if export_limiter is not None else MissLimiter()
+    app.router.add_get(EXPORT_ROUTE, ExportFeedHandler(services, limiter).handle)
     return app
 
 

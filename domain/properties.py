@@ -1,18 +1,157 @@
-"""Properties and who may see them."""
+"""Properties, and who may see or change them.
+
+Roles: an owner sees and manages everything; a manager manages the properties given to them; a viewer only sees
+them; a cleaner sees turnovers only (no bookings, no prices).
+"""
 
 from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Property, PropertyAccess, User
+from storage.models import AuditLog, Property, PropertyAccess, User
+
+MANAGE_ROLES = ("manager",)
+VIEW_ROLES = ("manager", "viewer")
 
 
-async def visible_property_ids(session: AsyncSession, user: User) -> list[int]:
-    """Owners see every property that is not archived; everyone else only those they were given."""
+async def visible_property_ids(session: AsyncSession, user: User, *, manage: bool = False) -> list[int]:
+    """Properties (not archived) this user may see, or manage when `manage`."""
     query = select(Property.id).where(Property.archived_at.is_(None))
     if user.role != "owner":
+        roles = MANAGE_ROLES if manage else VIEW_ROLES
         query = query.join(PropertyAccess, PropertyAccess.property_id == Property.id).where(
-            PropertyAccess.user_id == user.id
+            PropertyAccess.user_id == user.id, PropertyAccess.role.in_(roles)
         )
     return list((await session.scalars(query.order_by(Property.id))).all())
+
+
+async def visible_properties(session: AsyncSession, user: User) -> list[Property]:
+    ids = await visible_property_ids(session, user)
+    if not ids:
+        return []
+    return list((await session.scalars(select(Property).where(Property.id.in_(ids)).order_by(Property.name))).all())
+
+
+async def property_for(session: AsyncSession, user: User, property_id: int, *, manage: bool = False) -> Property | None:
+    """The property if this user may see it (or manage it); None otherwise, whatever the reason."""
+    prop = await session.get(Property, property_id)
+    if prop is None or prop.archived_at is not None:
+        return None
+    if user.role == "owner":
+        return prop
+    roles = MANAGE_ROLES if manage else VIEW_ROLES
+    access = await session.scalar(
+        select(PropertyAccess.id).where(
+            PropertyAccess.user_id == user.id,
+            PropertyAccess.property_id == property_id,
+            PropertyAccess.role.in_(roles),
+        )
+    )
+    return prop if access is not None else None
+
+
+def can_add_properties(user: User) -> bool:
+    return user.role == "owner"
+
+
+def new_export_token(property_id: int) -> str:
+    return f"{property_id}-{secrets.token_urlsafe(24)}"  # 192 random bits
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyDraft:
+    name: str
+    timezone: str
+    address: str = ""
+    checkin_time: time = time(15, 0)
+    checkout_time: time = time(11, 0)
+    capacity: int | None = None
+    currency: str = "BRL"
+    building_contact_name: str | None = None
+    building_email: str | None = None
+
+
+async def create_property(session: AsyncSession, draft: PropertyDraft, *, user: User, now: datetime) -> Property:
+    prop = Property(
+        name=draft.name,
+        address=draft.address,
+        timezone=draft.timezone,
+        checkin_time=draft.checkin_time,
+        checkout_time=draft.checkout_time,
+        capacity=draft.capacity,
+        currency=draft.currency,
+        building_contact_name=draft.building_contact_name,
+        building_email=draft.building_email,
+        export_token=secrets.token_urlsafe(24),  # replaced below once the id is known
+        created_by=user.id,
+        created_at=now,
+    )
+    session.add(prop)
+    await session.flush()
+    prop.export_token = new_export_token(prop.id)
+    await audit(session, user, "property.created", "property", prop.id, {"name": prop.name}, now=now)
+    return prop
+
+
+EDITABLE_FIELDS = (
+    "name",
+    "address",
+    "timezone",
+    "checkin_time",
+    "checkout_time",
+    "capacity",
+    "currency",
+    "building_contact_name",
+    "building_email",
+)
+
+
+async def update_property(
+    session: AsyncSession, prop: Property, field: str, value: Any, *, user: User, now: datetime
+) -> None:
+    if field not in EDITABLE_FIELDS:
+        raise ValueError(field)
+    before = getattr(prop, field)
+    setattr(prop, field, value)
+    await audit(
+        session, user, "property.updated", "property", prop.id,
+        {"field": field, "from": _jsonable(before), "to": _jsonable(value)}, now=now,
+    )  # fmt: skip
+
+
+async def archive_property(session: AsyncSession, prop: Property, *, user: User, now: datetime) -> None:
+    """Archived properties disappear from every list and stop syncing; their data is kept."""
+    prop.archived_at = now
+    await audit(session, user, "property.archived", "property", prop.id, None, now=now)
+
+
+async def audit(
+    session: AsyncSession,
+    user: User | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    details: dict[str, Any] | None,
+    *,
+    now: datetime,
+) -> None:
+    session.add(
+        AuditLog(at=now, user_id=user.id if user else None, action=action, entity=entity, entity_id=entity_id,
+                 details=details)
+    )  # fmt: skip
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, time) else value
+
+
+def property_today(prop: Property, now: datetime) -> date:
+    """The date it is at the property now: stays are in the property's local dates."""
+    return now.astimezone(ZoneInfo(prop.timezone)).date()

@@ -1,4 +1,7 @@
-"""One router per area. Built fresh by get_routers(): a Router can be attached to only one dispatcher."""
+"""One router per area. Built fresh by get_routers(): a Router can be attached to only one dispatcher.
+
+Order matters only at the ends: start first (deep links), the fallback last (whatever nobody else understood).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,31 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    from bot.routers import language, start, sync
+    from bot.routers import (
+        bookings,
+        conflicts,
+        direct,
+        export,
+        feeds,
+        free,
+        language,
+        menu,
+        properties,
+        start,
+        sync,
+    )
 
-    return [start.get_router(), language.get_router(), sync.get_router()]
+    return [
+        start.get_router(),
+        menu.get_router(),
+        language.get_router(),
+        properties.get_router(),
+        feeds.get_router(),
+        bookings.get_router(),
+        direct.get_router(),
+        conflicts.get_router(),
+        free.get_router(),
+        sync.get_router(),
+        export.get_router(),
+        menu.get_fallback_router(),  # keep last
+    ]

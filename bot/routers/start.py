@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _, set_locale
+from bot.keyboards.common import main_menu
 from bot.services import Services
+from bot.views.format import esc
 from domain import access
 from storage.models import User
 
@@ -41,35 +43,20 @@ def get_router() -> Router:
             await message.answer(_("Sorry, this is a private assistant and I can't help you here."))
             return
         set_locale(owner.locale)
-        await message.answer(_("Welcome, {name}! You are now the owner of this LUMINA.").format(name=tg.first_name))
+        welcome_owner = _("Welcome, {name}! You are now the owner of this LUMINA.")
+        await message.answer(welcome_owner.format(name=esc(tg.first_name)))
         await welcome(message, owner)
 
     @router.message(CommandStart())
     async def start(message: Message, user: User) -> None:
         await welcome(message, user)
 
-    @router.message(Command("help"))
-    async def help_(message: Message, user: User) -> None:
-        await message.answer(help_text())
-
     return router
 
 
 async def welcome(message: Message, user: User) -> None:
     await message.answer(
-        _(
-            "I am LUMINA, your rental assistant. I watch your Airbnb, Booking.com and VRBO calendars, tell you "
-            "about every real change and stop double bookings."
-        )
-        + "\n\n"
-        + help_text()
-    )
-
-
-def help_text() -> str:
-    lines = [
-        _("/sync — check every calendar now"),
-        _("/language — change the language"),
-        _("/help — this list"),
-    ]
-    return "\n".join(lines)
+        _("I am LUMINA, your rental assistant. I watch your Airbnb, Booking.com and VRBO calendars, tell you "
+          "about every real change and stop double bookings.") + "\n\n" + _("What would you like to do?"),
+        reply_markup=main_menu(),
+    )  # fmt: skip

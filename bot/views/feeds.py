@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 
 PLATFORM_NAMES = {
     "airbnb": "Airbnb",
@@ -34,3 +34,15 @@ def failure_reason(reason: str | None) -> str:
         "private_address": _("this link points to a private network address, which is not allowed."),
     }
     return texts.get(reason or "", _("the download failed. I will try again."))
+
+
+def feed_summary(platform: str, label: str | None, reservations: int, blocks: int, next_check_in: str | None) -> str:
+    """ "Airbnb · 4 reservations · 2 blocked periods · next check-in 12/08"."""
+    parts = [
+        platform_name(platform, label),
+        ngettext("{n} reservation", "{n} reservations", reservations).format(n=reservations),
+        ngettext("{n} blocked period", "{n} blocked periods", blocks).format(n=blocks),
+    ]
+    if next_check_in:
+        parts.append(_("next check-in {day}").format(day=next_check_in))
+    return " · ".join(parts)

@@ -16,8 +16,12 @@ from domain.calendar.model import FeedEvent, Kind, Platform
 
 # --- platform ---------------------------------------------------------------------------------------------
 
-_UID_DOMAINS = (("airbnb.com", Platform.AIRBNB), ("booking.com", Platform.BOOKING), ("agoda.com", Platform.AGODA))
-# Substrings only: Booking's PRODID carries a varying number of backslashes (§2.1), Airbnb's has a parameter (§1.1).
+_UID_DOMAINS = (
+    ("airbnb.com", Platform.AIRBNB),
+    ("booking.com", Platform.BOOKING),
+    ("agoda.com", Platform.AGODA),
+)
+# Substrings only: Booking's PRODID has a varying number of backslashes (§2.1), Airbnb's a parameter (§1.1).
 _PRODID_MARKERS = (
     ("airbnb", Platform.AIRBNB),
     ("admin.booking.com", Platform.BOOKING),
@@ -40,7 +44,7 @@ def detect_platform(*, uids: Iterable[str], prodid: str | None, url: str | None)
 
     UIDs that point at more than one platform (a channel manager's merged feed) are ignored.
     """
-    from_uids = set()
+    from_uids: set[Platform] = set()
     for uid in uids:
         domain = uid.rpartition("@")[2].lower()
         for suffix, platform in _UID_DOMAINS:
@@ -73,7 +77,7 @@ class Classification:
 
 
 def normalize(text: str) -> str:
-    """Casefold, drop accents and collapse whitespace, so `Réservée` == `reservee` and `Vorläufig` == `vorlaufig`."""
+    """Casefold, drop accents, collapse whitespace: `Réservée` -> `reservee`, `Vorläufig` -> `vorlaufig`."""
     decomposed = unicodedata.normalize("NFKD", text)
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
@@ -110,9 +114,9 @@ _BOOKING_LEGACY_RE = re.compile(r"^\s*CLOSED\s*-\s*(?P<name>.+?)\s*$", re.IGNORE
 def classify_event(platform: Platform, summary: str, description: str = "") -> Classification:
     """Kind and extracted fields of one event, from its SUMMARY (and, for Airbnb, its DESCRIPTION).
 
-    Booking.com: every current event is `CLOSED - Not available`, whether a guest booked or the host closed the
-    dates (§2.1). It is classified as a RESERVATION so that the host is told about every new Booking.com stay;
-    the availability-window closures are turned into WINDOW afterwards by `mark_windows`, with the whole feed in view.
+    Booking.com: every current event is `CLOSED - Not available`, whether a guest booked or the host closed
+    the dates (§2.1). It is classified as a RESERVATION so that the host is told about every new Booking.com
+    stay; availability-window closures become WINDOW afterwards (`mark_windows`), with the whole feed in view.
 
     An unknown summary is a RESERVATION: a missed alert costs more than an extra one.
     """
@@ -171,7 +175,7 @@ def _name_after_dash(summary: str) -> str | None:
 
 # How far ahead each platform exports, measured on the replays: Airbnb's last DTEND is fetch date + 366 days,
 # Booking.com's is fetch date + 18 months (546-550 days). An event that ends there is cut by the horizon: its
-# real end is unknown and it grows by one day per day (§1.4, §2.2). The slack absorbs fetch time and time zones.
+# real end is unknown and it grows by a day each day (§1.4, §2.2). The slack covers fetch time and time zones.
 _HORIZON_DAYS = {Platform.AIRBNB: 366, Platform.BOOKING: 546}
 _HORIZON_SLACK_DAYS = 5
 # Longer than any one guest stay Booking.com accepts (30 nights by default, 90 with long stays enabled), so a
@@ -180,12 +184,12 @@ _WINDOW_MIN_NIGHTS = 91
 
 
 def mark_windows(events: list[FeedEvent], platform: Platform, today: date | None) -> list[FeedEvent]:
-    """Turn availability-window blocks into Kind.WINDOW, which must never alert (PRODUCT §3).
+    """Turn availability-window blocks into Kind.WINDOW: they must never alert (PRODUCT.md, item 3).
 
-    A window is an Airbnb block, or a Booking.com `CLOSED - Not available`, that ends the feed (its check_out is
-    the latest one) and either reaches the platform's export horizon (needs `today`) or lasts longer than any
-    stay can. Advance-notice blocks starting today are left as BLOCKs: they do not reach the horizon.
-    A real stay ending within the slack of the horizon is a WINDOW for those few days only, then a RESERVATION.
+    A window is an Airbnb block, or a Booking.com `CLOSED - Not available`, that ends the feed (its check_out
+    is the latest one) and either reaches the platform's export horizon (needs `today`) or lasts longer than
+    any stay can. Advance-notice blocks starting today stay BLOCKs: they do not reach the horizon.
+    A real stay ending within the slack of the horizon is a WINDOW for those few days, then a RESERVATION.
     """
     horizon = _HORIZON_DAYS.get(platform)
     if horizon is None or not events:

@@ -53,12 +53,13 @@ def parse_feed(
 
     `tz` is the property's time zone (DATE-TIME values are converted to its dates), `today` the property-local
     date (for availability windows and absurd-date checks), `platform` overrides detection.
-    Raises FeedParseError("html" | "not_calendar" | "truncated" | "invalid") when the bytes are not a calendar.
+    Raises FeedParseError("html" | "not_calendar" | "truncated" | "invalid") if the bytes are no calendar.
     """
     text = _decode(data)
     if not text.strip():
         # Booking.com answers an empty calendar with an empty body (§2.1): no events, not an error.
-        return ParsedFeed(platform=platform or detect_platform(uids=(), prodid=None, url=url), empty_body=True)
+        platform = platform or detect_platform(uids=(), prodid=None, url=url)
+        return ParsedFeed(platform=platform, empty_body=True)
     components = _parse_components(text)
 
     problems: list[str] = []
@@ -97,7 +98,7 @@ def _decode(data: bytes) -> str:
 
 
 def _parse_components(text: str) -> list[Component]:
-    """Cheap checks on the text, then one icalendar parse with multiple=True (several VCALENDARs are legal)."""
+    """Cheap checks on the text, then one icalendar parse with multiple=True (several VCALENDARs are OK)."""
     head = text[:4096].lstrip()
     upper = text.upper()
     if head.startswith("<") or "BEGIN:V" not in upper:  # a login page, an error page, JSON...
@@ -111,7 +112,7 @@ def _parse_components(text: str) -> list[Component]:
         raise FeedParseError("invalid", str(exc)[:200]) from exc
     if not parsed:  # e.g. a VEVENT that never ends
         raise FeedParseError("truncated")
-    components: list[Component] = [component for component in parsed if component.name in ("VCALENDAR", "VEVENT")]
+    components: list[Component] = [c for c in parsed if c.name in ("VCALENDAR", "VEVENT")]
     if not components:  # a vCard or some other iCalendar-like object
         raise FeedParseError("not_calendar")
     return components
@@ -127,6 +128,8 @@ def _read_event(event: Event, tz: ZoneInfo, today: date | None) -> _RawEvent:
     if event.errors:
         raise _Skip("broken_property")
     try:
+        if "DURATION" in event and event.duration < timedelta(0):  # icalendar would clamp it to zero length
+            raise _Skip("dtend_before_dtstart")
         check_in, check_out = _stay_dates(event.start, event.end, tz)
     except IncompleteComponent as exc:
         raise _Skip("no_dtstart") from exc
@@ -140,7 +143,8 @@ def _read_event(event: Event, tz: ZoneInfo, today: date | None) -> _RawEvent:
         or (today is not None and check_out > today + _MAX_YEARS_AHEAD)
     ):
         raise _Skip("absurd_dates")
-    return _RawEvent(_text(event, "UID"), check_in, check_out, _text(event, "SUMMARY"), _text(event, "DESCRIPTION"))
+    summary, description = _text(event, "SUMMARY"), _text(event, "DESCRIPTION")
+    return _RawEvent(_text(event, "UID"), check_in, check_out, summary, description)
 
 
 def _stay_dates(start: date, end: date, tz: ZoneInfo) -> tuple[date, date]:
@@ -164,29 +168,36 @@ def _local(value: datetime, tz: ZoneInfo) -> datetime:
     return value.astimezone(tz).replace(tzinfo=None) if value.tzinfo is not None else value
 
 
-def _assign_uids(raws: list[_RawEvent], platform: Platform, problems: list[str]) -> tuple[list[FeedEvent], int]:
+def _assign_uids(
+    raws: list[_RawEvent],
+    platform: Platform,
+    problems: list[str],
+) -> tuple[list[FeedEvent], int]:
     """Classify, and give every event a distinct uid; synthetic uids are hashes, so they survive re-downloads.
 
     Returns the events and the number of exact copies dropped.
     """
-    seen: set[str] = set()
+    seen_uids: set[str] = set()
+    seen_spans: set[tuple[str, str, date, date]] = set()
     events: list[FeedEvent] = []
     copies = 0
     for raw in raws:
-        if not raw.uid:  # Wimdu never sends one (§4)
-            uid, synthetic = _synthetic_uid(raw.check_in, raw.check_out, normalize(raw.summary)), True
-        elif raw.uid in seen:
-            # A hand-edited or merged file (§6.4): the first event keeps the uid, later ones are told apart by dates.
-            uid, synthetic = _synthetic_uid(raw.check_in, raw.check_out, raw.uid), True
-        else:
-            uid, synthetic = raw.uid, False
-        if uid in seen:  # same uid (or none, and the same summary) and the same dates: a copy
-            problems.append(f"duplicate_event:{raw.uid or uid}")
+        key = raw.uid or normalize(raw.summary)
+        span = (raw.uid, key, raw.check_in, raw.check_out)
+        if span in seen_spans:  # the same uid (or none and the same summary) with the same dates: a copy
+            problems.append(f"duplicate_event:{raw.uid}" if raw.uid else "duplicate_event")
             copies += 1
             continue
-        if synthetic and raw.uid:
-            problems.append(f"duplicate_uid:{raw.uid}")
-        seen.add(uid)
+        seen_spans.add(span)
+        if raw.uid and raw.uid not in seen_uids:
+            uid, synthetic = raw.uid, False
+        else:
+            # No UID (Wimdu, §4), or a hand-edited or merged file (§6.4) where the first event keeps the
+            # uid and later ones are told apart by their dates.
+            uid, synthetic = _synthetic_uid(raw.check_in, raw.check_out, key), True
+            if raw.uid:
+                problems.append(f"duplicate_uid:{raw.uid}")
+        seen_uids.add(uid)
         kind = classify_event(platform, raw.summary, raw.description)
         events.append(
             FeedEvent(

@@ -1,0 +1,292 @@
+"""Bookings in the chat: today, upcoming, the month view, the booking card and filling in what iCal never has."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_, _
+from bot.keyboards.callbacks import BookingCB, MenuCB, MonthCB, PageCB, PropertyCB
+from bot.keyboards.common import button, dialog_nav, only_menu, pager
+from bot.routers.replies import edit_or_answer, expired
+from bot.services import Services
+from bot.states import AddGuest, FillDetail
+from bot.views.bookings import booking_card, booking_keyboard, day_buttons, day_text, month_grid, month_text, short_line
+from bot.views.errors import input_error
+from domain import bookings as bookings_service
+from domain.inputs import InputError, parse_count, parse_email, parse_money, parse_text
+from domain.properties import property_for, property_today, visible_properties
+from storage.models import User
+
+PAGE_SIZE = 8
+
+DETAILS = {
+    "guest_name": (N_("Main guest's full name?"), lambda t: parse_text(t, max_length=200)),
+    "guests_count": (N_("How many guests in all?"), lambda t: parse_count(t, high=50)),
+    "guest_phone": (N_("Guest's phone number?"), lambda t: parse_text(t, max_length=40)),
+    "guest_email": (N_("Guest's e-mail?"), parse_email),
+    "vehicle_plate": (N_("Vehicle plate?"), lambda t: parse_text(t, max_length=20).upper()),
+    "price": (N_("Total price of the stay? (e.g. 1.234,56)"), parse_money),
+    "notes": (N_("Notes for this booking?"), lambda t: parse_text(t, max_length=1000)),
+}
+DETAIL_LABELS = {
+    "guest_name": N_("👤 Main guest"), "guests_count": N_("👥 Number of guests"), "guest_phone": N_("📞 Phone"),
+    "guest_email": N_("✉️ E-mail"), "vehicle_plate": N_("🚗 Vehicle plate"), "price": N_("💰 Price"),
+    "notes": N_("📝 Notes"),
+}  # fmt: skip
+
+
+def user_today(user: User, services: Services) -> date:
+    return services.clock().astimezone(ZoneInfo(user.timezone or services.settings.default_timezone)).date()
+
+
+def get_router() -> Router:
+    router = Router(name="bookings")
+
+    # --- today / upcoming ----------------------------------------------------------------------------------
+
+    @router.message(Command("today"))
+    async def today_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+        await _today(message, user, session, services)
+
+    @router.callback_query(MenuCB.filter(F.to == "today"))
+    async def today_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+        await _today(query, user, session, services)
+
+    @router.message(Command("upcoming", "bookings"))
+    async def upcoming_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+        await _upcoming(message, user, session, services, page=0)
+
+    @router.callback_query(MenuCB.filter(F.to == "upcoming"))
+    async def upcoming_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+        await _upcoming(query, user, session, services, page=0)
+
+    @router.callback_query(PageCB.filter(F.list == "upcoming"))
+    async def upcoming_page(query: CallbackQuery, callback_data: PageCB, user: User, session: AsyncSession,
+                            services: Services) -> None:  # fmt: skip
+        await _upcoming(query, user, session, services, page=max(callback_data.page, 0))
+
+    # --- month view ----------------------------------------------------------------------------------------
+
+    @router.message(Command("calendar"))
+    async def calendar_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+        props = await visible_properties(session, user)
+        if not props:
+            await message.answer(_("You have no properties yet."), reply_markup=only_menu())
+            return
+        if len(props) == 1:
+            today = property_today(props[0], services.clock())
+            await _month(message, user, session, props[0].id, today.year, today.month, services)
+            return
+        rows = [[button(f"📅 {p.name[:40]}", PropertyCB(id=p.id, action="calendar"))] for p in props]
+        await message.answer(_("Which property?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+    @router.callback_query(PropertyCB.filter(F.action == "calendar"))
+    async def calendar_button(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession,
+                              services: Services) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id)
+        if prop is None:
+            await expired(query)
+            return
+        today = property_today(prop, services.clock())
+        await _month(query, user, session, prop.id, today.year, today.month, services)
+
+    @router.callback_query(MonthCB.filter())
+    async def month_nav(query: CallbackQuery, callback_data: MonthCB, user: User, session: AsyncSession,
+                        services: Services) -> None:  # fmt: skip
+        if not 1 <= callback_data.m <= 12 or not 2000 <= callback_data.y <= 2100:
+            await expired(query)
+            return
+        await _month(query, user, session, callback_data.p, callback_data.y, callback_data.m, services)
+
+    # --- the card and its details --------------------------------------------------------------------------
+
+    @router.callback_query(BookingCB.filter(F.action == "open"))
+    async def open_card(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
+                        state: FSMContext) -> None:  # fmt: skip
+        await state.clear()
+        await show_card(query, user, session, callback_data.id)
+
+    @router.callback_query(BookingCB.filter(F.action == "fill"))
+    async def fill_menu(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession) -> None:
+        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
+        if booking is None:
+            await expired(query)
+            return
+        rows = [
+            [button(_(label), BookingCB(id=booking.id, action=f"f_{name}"))] for name, label in DETAIL_LABELS.items()
+        ]
+        rows.insert(1, [button(_("🪪 Add a guest with document"), BookingCB(id=booking.id, action="guest"))])
+        rows.append([button(_("⬅️ Back"), BookingCB(id=booking.id))])
+        await edit_or_answer(query, _("What do you want to fill in?"), InlineKeyboardMarkup(inline_keyboard=rows))
+
+    @router.callback_query(BookingCB.filter(F.action.startswith("f_")))
+    async def fill_ask(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
+                       state: FSMContext) -> None:  # fmt: skip
+        field = callback_data.action[2:]
+        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
+        if booking is None or field not in DETAILS:
+            await expired(query)
+            return
+        await state.set_state(FillDetail.value)
+        await state.set_data({"booking_id": booking.id, "field": field})
+        await edit_or_answer(query, _(DETAILS[field][0]), _back_to(booking.id, "fill"))
+
+    @router.message(FillDetail.value, F.text)
+    async def fill_value(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                         services: Services) -> None:  # fmt: skip
+        data = await state.get_data()
+        question, parse = DETAILS[data["field"]]
+        try:
+            value: Any = parse(message.text or "")
+        except InputError as error:
+            await message.answer(
+                input_error(error) + "\n\n" + _(question), reply_markup=_back_to(data["booking_id"], "fill")
+            )
+            return
+        booking = await bookings_service.booking_for(session, user, data["booking_id"], manage=True)
+        await state.clear()
+        if booking is None:
+            await message.answer(_("This booking is no longer available."), reply_markup=only_menu())
+            return
+        await bookings_service.set_detail(session, booking, data["field"], value, user=user, now=services.clock())
+        await message.answer(_("Saved."))
+        await show_card(message, user, session, booking.id)
+
+    @router.callback_query(BookingCB.filter(F.action == "guest"))
+    async def guest_ask(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
+                        state: FSMContext) -> None:  # fmt: skip
+        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
+        if booking is None:
+            await expired(query)
+            return
+        await state.set_state(AddGuest.name)
+        await state.set_data({"booking_id": booking.id})
+        await edit_or_answer(query, _("Guest's full name?"), _back_to(booking.id, "fill"))
+
+    @router.message(AddGuest.name, F.text)
+    async def guest_name(message: Message, state: FSMContext) -> None:
+        try:
+            name = parse_text(message.text or "", max_length=200)
+        except InputError as error:
+            await message.answer(input_error(error) + "\n\n" + _("Guest's full name?"))
+            return
+        await state.update_data(name=name)
+        await state.set_state(AddGuest.document)
+        data = await state.get_data()
+        await message.answer(_("Document type and number, e.g. CPF 123.456.789-09, RG 12.345.678-9 or Passport "
+                               "X1234567 (or Skip)."),
+                             reply_markup=dialog_nav(back=False, extra=[button(_("Skip"), BookingCB(
+                                 id=data["booking_id"], action="guest_nodoc"))]))  # fmt: skip
+
+    @router.message(AddGuest.document, F.text)
+    async def guest_document(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                             services: Services) -> None:  # fmt: skip
+        try:
+            text = parse_text(message.text or "", max_length=60)
+        except InputError as error:
+            await message.answer(input_error(error))
+            return
+        kind, _sep, number = text.partition(" ")
+        if not number:
+            kind, number = "", kind
+        await _save_guest(message, user, session, state, services, kind or None, number)
+
+    @router.callback_query(BookingCB.filter(F.action == "guest_nodoc"), AddGuest.document)
+    async def guest_no_document(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
+                                services: Services) -> None:  # fmt: skip
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await _save_guest(query.message, user, session, state, services, None, None)
+
+    return router
+
+
+async def _save_guest(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services,
+                      document_type: str | None, number: str | None) -> None:  # fmt: skip
+    data = await state.get_data()
+    await state.clear()
+    booking = await bookings_service.booking_for(session, user, data["booking_id"], manage=True)
+    if booking is None:
+        await message.answer(_("This booking is no longer available."), reply_markup=only_menu())
+        return
+    await bookings_service.add_guest(session, booking, full_name=data["name"], document_type=document_type,
+                                     document_number=number, user=user, now=services.clock())  # fmt: skip
+    await message.answer(_("Guest added."))
+    await show_card(message, user, session, booking.id)
+
+
+def _back_to(booking_id: int, action: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[button(_("⬅️ Back"), BookingCB(id=booking_id, action=action)),
+                                                  button(_("✖️ Cancel"), "cancel")]])  # fmt: skip
+
+
+async def show_card(target: Message | CallbackQuery, user: User, session: AsyncSession, booking_id: int) -> None:
+    booking = await bookings_service.booking_for(session, user, booking_id)
+    if booking is None:
+        if isinstance(target, CallbackQuery):
+            await expired(target)
+        else:
+            await target.answer(_("This booking is no longer available."), reply_markup=only_menu())
+        return
+    prop = await property_for(session, user, booking.property_id)
+    assert prop is not None
+    can_manage = await property_for(session, user, prop.id, manage=True) is not None
+    text = booking_card(booking, prop, await bookings_service.feed_of(session, booking),
+                        await bookings_service.guests_of(session, booking))  # fmt: skip
+    await edit_or_answer(target, text, booking_keyboard(booking, can_manage=can_manage))
+
+
+async def _today(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+    today = user_today(user, services)
+    views = [await bookings_service.day_view(session, user, today),
+             await bookings_service.day_view(session, user, today + timedelta(days=1))]  # fmt: skip
+    text = day_text(views[0], title=_("Today")) + "\n\n" + day_text(views[1], title=_("Tomorrow"))
+    rows = day_buttons(views) + [[button(_("☰ Menu"), MenuCB(to="menu"))]]
+    await edit_or_answer(target, text, InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def _upcoming(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services,
+                    *, page: int) -> None:  # fmt: skip
+    rows_data, total = await bookings_service.upcoming(session, user, today=user_today(user, services),
+                                                       offset=page * PAGE_SIZE, limit=PAGE_SIZE)  # fmt: skip
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    if not rows_data:
+        await edit_or_answer(target, _("No upcoming reservations."), only_menu())
+        return
+    text = (
+        _("Upcoming reservations ({total}):").format(total=total)
+        + "\n\n"
+        + "\n".join(f"• {short_line(prop, booking)}" for prop, booking in rows_data)
+    )
+    rows = [
+        [button(f"{prop.name[:24]} · {booking.check_in:%d/%m}", BookingCB(id=booking.id))]
+        for prop, booking in rows_data
+    ]
+    nav = pager("upcoming", page, pages)
+    if nav:
+        rows.append(nav)
+    rows.append([button(_("☰ Menu"), MenuCB(to="menu"))])
+    await edit_or_answer(target, text, InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def _month(target: Message | CallbackQuery, user: User, session: AsyncSession, property_id: int, year: int,
+                 month: int, services: Services) -> None:  # fmt: skip
+    prop = await property_for(session, user, property_id)
+    if prop is None:
+        if isinstance(target, CallbackQuery):
+            await expired(target)
+        return
+    stays = await bookings_service.month_stays(session, prop, date(year, month, 1))
+    await edit_or_answer(
+        target,
+        month_text(prop, stays, year, month),
+        month_grid(prop, year, month, stays, today=property_today(prop, services.clock())),
+    )

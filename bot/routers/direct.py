@@ -1,0 +1,282 @@
+"""Direct bookings and blocks made in LUMINA: pick the dates on an inline calendar (or type them), then the guest.
+Conflicts are checked at once; a double booking pages everyone who should know."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import _
+from bot.keyboards.callbacks import BookingCB, DayCB, KindCB, PropertyCB
+from bot.keyboards.common import BACK, button, dialog_nav, only_menu, yes_no
+from bot.keyboards.datepicker import date_picker
+from bot.routers.bookings import show_card
+from bot.routers.replies import edit_or_answer, expired
+from bot.services import Services
+from bot.states import MoveStay, NewStay
+from bot.views.errors import input_error
+from bot.views.format import day, stay_range
+from domain import bookings as bookings_service
+from domain.conflict_check import ConflictEvent
+from domain.inputs import InputError, parse_date, parse_text, validate_stay
+from domain.properties import property_for, property_today, visible_property_ids
+from storage.models import Property, User
+
+
+def get_router() -> Router:
+    router = Router(name="direct")
+
+    @router.message(Command("book"))
+    async def book_command(message: Message, user: User, session: AsyncSession) -> None:
+        ids = await visible_property_ids(session, user, manage=True)
+        if not ids:
+            await message.answer(_("You have no properties you can change."), reply_markup=only_menu())
+            return
+        rows = []
+        for property_id in ids:
+            prop = await property_for(session, user, property_id, manage=True)
+            if prop is not None:
+                rows.append([button(f"🏠 {prop.name[:40]}", PropertyCB(id=prop.id, action="book"))])
+        await message.answer(_("For which property?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+    @router.callback_query(PropertyCB.filter(F.action == "book"))
+    async def choose_kind(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession,
+                          state: FSMContext) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        if prop is None:
+            await expired(query)
+            return
+        await state.clear()
+        markup = InlineKeyboardMarkup(inline_keyboard=[
+            [button(_("🛏 Direct booking"), KindCB(id=prop.id, action="reservation")),
+             button(_("⛔ Block dates"), KindCB(id=prop.id, action="block"))],
+            [button(_("✖️ Cancel"), "cancel")],
+        ])  # fmt: skip
+        await edit_or_answer(query, _("A direct booking (a guest) or blocked dates (you, maintenance)?"), markup)
+
+    @router.callback_query(KindCB.filter(F.action.in_({"reservation", "block"})))
+    async def ask_check_in(query: CallbackQuery, callback_data: KindCB, user: User, session: AsyncSession,
+                           state: FSMContext, services: Services) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        if prop is None:
+            await expired(query)
+            return
+        today = property_today(prop, services.clock())
+        await state.set_state(NewStay.check_in)
+        await state.set_data({"property_id": prop.id, "kind": callback_data.action, "earliest": today.isoformat()})
+        await edit_or_answer(
+            query,
+            _("Check-in day? Pick it or type it (e.g. 12/08)."),
+            date_picker(today.year, today.month, earliest=today),
+        )
+
+    @router.callback_query(BookingCB.filter(F.action == "move"))
+    async def move_start(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
+                         state: FSMContext, services: Services) -> None:  # fmt: skip
+        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
+        if booking is None or booking.source != "direct" or booking.status != "active":
+            await expired(query)
+            return
+        prop = await session.get(Property, booking.property_id)
+        assert prop is not None
+        today = property_today(prop, services.clock())
+        await state.set_state(MoveStay.check_in)
+        await state.set_data({"booking_id": booking.id, "property_id": prop.id, "earliest": today.isoformat()})
+        start = max(booking.check_in, today)
+        await edit_or_answer(query, _("New check-in day?"), date_picker(start.year, start.month, earliest=today))
+
+    # --- the date picker, shared by both dialogs -------------------------------------------------------------
+
+    @router.callback_query(DayCB.filter(F.day == 0), NewStay.check_in)
+    @router.callback_query(DayCB.filter(F.day == 0), NewStay.check_out)
+    @router.callback_query(DayCB.filter(F.day == 0), MoveStay.check_in)
+    @router.callback_query(DayCB.filter(F.day == 0), MoveStay.check_out)
+    async def turn_month(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
+        data = await state.get_data()
+        earliest = date.fromisoformat(data.get("check_in") or data["earliest"])
+        if not 1 <= callback_data.m <= 12:
+            await expired(query)
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=date_picker(callback_data.y, callback_data.m,
+                                                                           earliest=earliest))  # fmt: skip
+
+    @router.callback_query(DayCB.filter(F.day > 0), NewStay.check_in)
+    @router.callback_query(DayCB.filter(F.day > 0), NewStay.check_out)
+    @router.callback_query(DayCB.filter(F.day > 0), MoveStay.check_in)
+    @router.callback_query(DayCB.filter(F.day > 0), MoveStay.check_out)
+    async def picked(query: CallbackQuery, callback_data: DayCB, user: User, session: AsyncSession,
+                     state: FSMContext, services: Services) -> None:  # fmt: skip
+        try:
+            chosen = date(callback_data.y, callback_data.m, callback_data.day)
+        except ValueError:
+            await expired(query)
+            return
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await _date_chosen(query.message, chosen, user, session, state, services, edit=True)
+
+    @router.message(NewStay.check_in, F.text)
+    @router.message(NewStay.check_out, F.text)
+    @router.message(MoveStay.check_in, F.text)
+    @router.message(MoveStay.check_out, F.text)
+    async def typed_date(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                         services: Services) -> None:  # fmt: skip
+        data = await state.get_data()
+        reference = date.fromisoformat(data.get("check_in") or data["earliest"])
+        try:
+            chosen = parse_date(message.text or "", today=reference)
+        except InputError as error:
+            await message.answer(input_error(error))
+            return
+        await _date_chosen(message, chosen, user, session, state, services, edit=False)
+
+    @router.callback_query(F.data == BACK, NewStay.check_out)
+    @router.callback_query(F.data == BACK, MoveStay.check_out)
+    async def back_to_check_in(query: CallbackQuery, state: FSMContext) -> None:
+        data = await state.get_data()
+        data.pop("check_in", None)
+        await state.set_data(data)
+        await state.set_state(NewStay.check_in if "kind" in data else MoveStay.check_in)
+        earliest = date.fromisoformat(data["earliest"])
+        await edit_or_answer(
+            query,
+            _("Check-in day? Pick it or type it (e.g. 12/08)."),
+            date_picker(earliest.year, earliest.month, earliest=earliest),
+        )
+
+    @router.callback_query(F.data == BACK, NewStay.check_in)
+    @router.callback_query(F.data == BACK, NewStay.guest)
+    @router.callback_query(F.data == BACK, MoveStay.check_in)
+    async def back_to_start(query: CallbackQuery, state: FSMContext) -> None:
+        data = await state.get_data()
+        await state.clear()
+        target = (
+            PropertyCB(id=data.get("property_id", 0), action="book")
+            if "kind" in data
+            else BookingCB(id=data.get("booking_id", 0))
+        )
+        await edit_or_answer(
+            query, _("Go back?"), InlineKeyboardMarkup(inline_keyboard=[[button(_("⬅️ Back"), target)]])
+        )
+
+    @router.message(NewStay.guest, F.text)
+    async def guest_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                          services: Services) -> None:  # fmt: skip
+        try:
+            name = parse_text(message.text or "", max_length=200)
+        except InputError as error:
+            await message.answer(input_error(error) + "\n\n" + _("Guest's name? (or Skip)"))
+            return
+        await _create(message, user, session, state, services, guest=name)
+
+    @router.callback_query(F.data == "skip_guest", NewStay.guest)
+    async def guest_skipped(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
+                            services: Services) -> None:  # fmt: skip
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await _create(query.message, user, session, state, services, guest=None)
+
+    # --- cancelling a direct booking ------------------------------------------------------------------------
+
+    @router.callback_query(BookingCB.filter(F.action == "cancel"))
+    async def cancel_ask(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession) -> None:
+        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
+        if booking is None or booking.source != "direct" or booking.status != "active":
+            await expired(query)
+            return
+        await edit_or_answer(query, _("Cancel this booking? {dates}").format(
+            dates=stay_range(booking.check_in, booking.check_out)),
+            yes_no(BookingCB(id=booking.id, action="cancel_yes"), BookingCB(id=booking.id)))  # fmt: skip
+
+    @router.callback_query(BookingCB.filter(F.action == "cancel_yes"))
+    async def cancel(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
+                     services: Services) -> None:  # fmt: skip
+        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
+        if booking is None or booking.source != "direct" or booking.status != "active":
+            await expired(query)
+            return
+        await bookings_service.cancel_direct(session, booking, user=user, now=services.clock())
+        await edit_or_answer(query, _("Booking cancelled. Its nights are free again."), only_menu())
+
+    return router
+
+
+async def _date_chosen(message: Message, chosen: date, user: User, session: AsyncSession, state: FSMContext,
+                       services: Services, *, edit: bool) -> None:  # fmt: skip
+    current = await state.get_state()
+    data = await state.get_data()
+    earliest = date.fromisoformat(data["earliest"])
+    if current in (NewStay.check_in.state, MoveStay.check_in.state):
+        if chosen < earliest:
+            await message.answer(input_error(InputError("date_past", day=chosen)))
+            return
+        await state.update_data(check_in=chosen.isoformat())
+        await state.set_state(NewStay.check_out if current == NewStay.check_in.state else MoveStay.check_out)
+        text = _("Check-in {day}. Check-out day?").format(day=day(chosen))
+        markup = date_picker(chosen.year, chosen.month, earliest=chosen)
+        if edit:
+            await message.edit_text(text, reply_markup=markup)
+        else:
+            await message.answer(text, reply_markup=markup)
+        return
+    check_in = date.fromisoformat(data["check_in"])
+    try:
+        validate_stay(check_in, chosen, today=earliest)
+    except InputError as error:
+        await message.answer(input_error(error))
+        return
+    await state.update_data(check_out=chosen.isoformat())
+    if current == MoveStay.check_out.state:
+        await _move(message, user, session, state, services)
+    elif data["kind"] == "reservation":
+        await state.set_state(NewStay.guest)
+        await message.answer(stay_range(check_in, chosen) + "\n" + _("Guest's name? (or Skip)"),
+                             reply_markup=dialog_nav(extra=[button(_("Skip"), "skip_guest")]))  # fmt: skip
+    else:
+        await _create(message, user, session, state, services, guest=None)
+
+
+async def _create(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services,
+                  *, guest: str | None) -> None:  # fmt: skip
+    data = await state.get_data()
+    await state.clear()
+    prop = await property_for(session, user, data["property_id"], manage=True)
+    if prop is None:
+        await message.answer(_("This property is no longer available."), reply_markup=only_menu())
+        return
+    result = await bookings_service.create_direct(
+        session, prop, kind=data["kind"], check_in=date.fromisoformat(data["check_in"]),
+        check_out=date.fromisoformat(data["check_out"]), user=user, now=services.clock(), guest_name=guest,
+    )  # fmt: skip
+    await message.answer(("✅ " + _("Booking saved.") if data["kind"] == "reservation" else "✅ " + _("Dates blocked."))
+                         + _conflict_note(result.conflicts))  # fmt: skip
+    await show_card(message, user, session, result.booking.id)
+
+
+async def _move(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services) -> None:
+    data = await state.get_data()
+    await state.clear()
+    booking = await bookings_service.booking_for(session, user, data["booking_id"], manage=True)
+    if booking is None or booking.source != "direct":
+        await message.answer(_("This booking is no longer available."), reply_markup=only_menu())
+        return
+    result = await bookings_service.move_direct(
+        session, booking, check_in=date.fromisoformat(data["check_in"]),
+        check_out=date.fromisoformat(data["check_out"]), user=user, now=services.clock(),
+    )  # fmt: skip
+    await message.answer("✅ " + _("Dates changed.") + _conflict_note(result.conflicts))
+    await show_card(message, user, session, booking.id)
+
+
+def _conflict_note(events: list[ConflictEvent]) -> str:
+    doubles = [e for e in events if e.event == "opened" and e.klass == "double_booking"]
+    if not doubles:
+        return ""
+    return "\n\n⚠️ " + _("This overlaps another reservation: a double booking. See /conflicts.")

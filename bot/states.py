@@ -1,0 +1,53 @@
+"""FSM state groups of the dialogs. Only ids and typed values live in FSM data; the language lives in the DB."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class AddProperty(StatesGroup):
+    name = State()
+    address = State()
+    timezone = State()
+    checkin_time = State()
+    checkout_time = State()
+    capacity = State()
+    currency = State()
+    building_contact_name = State()
+    building_email = State()
+
+
+class EditProperty(StatesGroup):
+    value = State()
+
+
+class AddFeed(StatesGroup):
+    url = State()
+
+
+class NewStay(StatesGroup):
+    property = State()
+    check_in = State()
+    check_out = State()
+    guest = State()
+
+
+class MoveStay(StatesGroup):
+    check_in = State()
+    check_out = State()
+
+
+class FillDetail(StatesGroup):
+    value = State()
+
+
+class AddGuest(StatesGroup):
+    name = State()
+    document = State()
+
+
+class ResolveConflict(StatesGroup):
+    note = State()
+
+
+class FreeDates(StatesGroup):
+    check_in = State()
+    check_out = State()

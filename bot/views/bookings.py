@@ -1,0 +1,165 @@
+"""Booking texts: day views, lists, the card, the month grid."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import N_, _
+from bot.keyboards.callbacks import BookingCB, MenuCB, MonthCB, PropertyCB
+from bot.keyboards.common import NOOP, button
+from bot.keyboards.datepicker import shift_month
+from bot.views.feeds import platform_name
+from bot.views.format import day, esc, money, month_title, short_day, stay_range, weekday_letters
+from domain.bookings import DayView, display_guest
+from storage.models import Booking, Feed, Guest, Property
+
+KIND_LABELS = {
+    "reservation": N_("Reservation"),
+    "block": N_("Blocked"),
+    "tentative": N_("Request (tentative)"),
+    "window": N_("Outside the booking window"),
+}
+STATUS_LABELS = {
+    "active": N_("confirmed"),
+    "missing": N_("missing from the last calendar download (checking)"),
+    "cancelled": N_("cancelled"),
+    "ended": N_("ended"),
+}
+
+
+def source_name(booking: Booking) -> str:
+    return _("Direct") if booking.source == "direct" else platform_name(booking.source)
+
+
+def short_line(prop: Property, booking: Booking) -> str:
+    guest = display_guest(booking)
+    who = f" · {esc(guest)}" if guest else ""
+    dates = f"{short_day(booking.check_in)}→{short_day(booking.check_out)}"
+    return f"<b>{esc(prop.name)}</b> · {esc(source_name(booking))}{who} · {dates}"
+
+
+def day_text(view: DayView, *, title: str) -> str:
+    lines = [f"<b>{title}</b> — {day(view.day)}"]
+    for label, entries in (
+        (_("Arrivals"), view.arrivals),
+        (_("Departures"), view.departures),
+        (_("In house"), view.in_house),
+    ):
+        lines.append(f"\n{label} ({len(entries)})")
+        lines += [f"• {short_line(prop, booking)}" for prop, booking in entries] or ["—"]
+    return "\n".join(lines)
+
+
+def day_buttons(views: list[DayView]) -> list[list[InlineKeyboardButton]]:
+    seen: set[int] = set()
+    rows = []
+    for view in views:
+        for prop, booking in view.arrivals + view.departures + view.in_house:
+            if booking.id in seen:
+                continue
+            seen.add(booking.id)
+            rows.append([button(f"{prop.name[:20]} · {short_day(booking.check_in)}", BookingCB(id=booking.id))])
+    return rows[:20]
+
+
+def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: list[Guest]) -> str:
+    lines = [
+        f"🏠 <b>{esc(prop.name)}</b>",
+        f"{_(KIND_LABELS.get(booking.kind, booking.kind))} · {esc(source_name(booking))} · "
+        f"{_(STATUS_LABELS.get(booking.status, booking.status))}",
+        stay_range(booking.check_in, booking.check_out),
+    ]
+    guest = display_guest(booking)
+    if booking.kind != "block":
+        lines.append(_("Guest: {name}").format(name=esc(guest) if guest else _("not filled in")))
+        if booking.guests_count:
+            lines.append(_("Guests: {n}").format(n=booking.guests_count))
+        for extra in guests:
+            document = f" — {esc(extra.document_type or '')} {esc(extra.document_number or '')}".rstrip(" —")
+            lines.append(f"  • {esc(extra.full_name)}{document}")
+        if booking.reservation_code:
+            lines.append(_("Reservation code: {code}").format(code=f"<code>{esc(booking.reservation_code)}</code>"))
+        if booking.phone_last4:
+            lines.append(_("Phone (last digits): {digits}").format(digits=esc(booking.phone_last4)))
+        if booking.guest_phone:
+            lines.append(_("Phone: {phone}").format(phone=esc(booking.guest_phone)))
+        if booking.guest_email:
+            lines.append(_("E-mail: {email}").format(email=esc(booking.guest_email)))
+        if booking.vehicle_plate:
+            lines.append(_("Vehicle plate: {plate}").format(plate=esc(booking.vehicle_plate)))
+        price = money(booking.price, booking.currency or prop.currency) if booking.price is not None else _("not set")
+        lines.append(_("Price: {price}").format(price=price))
+    if booking.notes:
+        lines.append(_("Notes: {notes}").format(notes=esc(booking.notes)))
+    if feed is not None:
+        lines.append(_("From: {feed}").format(feed=esc(platform_name(feed.platform, feed.label))))
+    return "\n".join(lines)
+
+
+def booking_keyboard(booking: Booking, *, can_manage: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if can_manage and booking.status in ("active", "missing"):
+        if booking.kind != "block":
+            rows.append([button(_("✏️ Fill in details"), BookingCB(id=booking.id, action="fill"))])
+        if booking.source == "direct":
+            rows.append([
+                button(_("📆 Change dates"), BookingCB(id=booking.id, action="move")),
+                button(_("🗑 Cancel"), BookingCB(id=booking.id, action="cancel")),
+            ])  # fmt: skip
+    rows.append([button(_("🏠 Property"), PropertyCB(id=booking.property_id)), button(_("☰ Menu"), MenuCB(to="menu"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def month_grid(prop: Property, year: int, month: int, stays: list[Booking], *, today: date) -> InlineKeyboardMarkup:
+    """One button per day: `12` free, `12•` a guest sleeps there, `12×` blocked. A busy day opens its stay."""
+    by_night: dict[date, Booking] = {}
+    for stay in stays:
+        current = stay.check_in
+        while current < stay.check_out:
+            if current.month == month and (current not in by_night or by_night[current].kind == "block"):
+                by_night[current] = stay
+            current = date.fromordinal(current.toordinal() + 1)
+    prev_y, prev_m = shift_month(year, month, -1)
+    next_y, next_m = shift_month(year, month, 1)
+    rows = [[
+        button("◀️", MonthCB(p=prop.id, y=prev_y, m=prev_m)),
+        button(month_title(year, month), NOOP),
+        button("▶️", MonthCB(p=prop.id, y=next_y, m=next_m)),
+    ], [button(letter, NOOP) for letter in weekday_letters()]]  # fmt: skip
+    for week in calendar.Calendar(firstweekday=0).monthdayscalendar(year, month):
+        row = []
+        for number in week:
+            if number == 0:
+                row.append(button(" ", NOOP))
+                continue
+            night = date(year, month, number)
+            stay = by_night.get(night)
+            mark = "" if stay is None else ("×" if stay.kind == "block" else "•")
+            text = f"{number}{mark}" if night != today else f"[{number}{mark}]"
+            row.append(button(text, BookingCB(id=stay.id) if stay else NOOP))
+        rows.append(row)
+    rows.append([button(_("🏠 Property"), PropertyCB(id=prop.id)), button(_("☰ Menu"), MenuCB(to="menu"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def month_text(prop: Property, stays: list[Booking], year: int, month: int) -> str:
+    booked = {d for s in stays if s.kind != "block" for d in _nights_in(s, year, month)}
+    days = calendar.monthrange(year, month)[1]
+    lines = [
+        f"📅 <b>{esc(prop.name)}</b> — {month_title(year, month)}",
+        _("{booked} of {days} nights booked. • guest · × blocked · [ ] today").format(booked=len(booked), days=days),
+    ]
+    return "\n".join(lines)
+
+
+def _nights_in(stay: Booking, year: int, month: int) -> list[date]:
+    return [
+        date.fromordinal(o)
+        for o in range(stay.check_in.toordinal(), stay.check_out.toordinal())
+        if date.fromordinal(o).month == month and date.fromordinal(o).year == year
+    ]
+
+

@@ -1,0 +1,33 @@
+"""Why an input was refused, in the user's language, saying what to type instead."""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from bot.views.format import day
+from domain.inputs import InputError
+
+
+def input_error(error: InputError) -> str:
+    detail = error.detail
+    texts = {
+        "date_empty": _("Please type a date, for example 12/08 or 12/08/2027."),
+        "date_format": _("I could not read that date. Try 12/08, 12/08/2027, 2027-08-12 or 12 ago."),
+        "date_invalid": _("{text} is not a date that exists. Check the day and the month."),
+        "date_past": _("{day} has already passed. Choose today or a later date."),
+        "date_pair": _("Send two dates, check-in and check-out, e.g. 12/08 15/08."),
+        "checkout_before_checkin": _("The check-out must be at least one day after the check-in."),
+        "stay_too_long": _("A stay can be at most {nights} nights."),
+        "money_format": _("I could not read that amount. Try 1.234,56 or 1234.56."),
+        "money_negative": _("The amount cannot be negative."),
+        "money_too_large": _("That amount is too large."),
+        "time_format": _("I could not read that time. Try 15:00 or 15h."),
+        "email_format": _("That does not look like an e-mail address, e.g. portaria@condominio.com.br."),
+        "text_empty": _("Please type something."),
+        "text_too_long": _("That is too long: {length} characters, at most {max}."),
+        "count_range": _("Please type a number from {low} to {high}."),
+        "timezone": _("I do not know that time zone. Try America/Sao_Paulo or Europe/Lisbon."),
+        "currency": _("Use a three-letter currency code such as BRL, USD or EUR."),
+    }
+    text = texts.get(error.code, _("That value is not valid."))
+    values = {key: day(value) if hasattr(value, "isoformat") else value for key, value in detail.items()}
+    return text.format(**values) if values else text

@@ -1,0 +1,64 @@
+"""Export links as text: one message per property, each URL in <code> so Telegram copies it with one tap."""
+
+from __future__ import annotations
+
+import html
+
+from bot.i18n import _
+from domain.calendar.export import Target
+from domain.export import ExportLinks
+
+
+def feed_url(base_url: str, token: str, target: Target) -> str:
+    return f"{base_url}/ical/{token}/{target.value}.ics"
+
+
+def links_text(links: ExportLinks, base_url: str, *, rotated: bool = False) -> str:
+    def url(target: Target) -> str:
+        return "<code>" + html.escape(feed_url(base_url, links.token, target)) + "</code>"
+
+    def how(text: str) -> str:
+        return html.escape(text)
+
+    lines = [how(_("Calendar links of {name}")).format(name=_bold(links.property_name))]
+    if rotated:
+        lines.append(how(_("New links: the old ones no longer work. Paste these into each platform again.")))
+    lines += [
+        "",
+        "<b>Airbnb</b> — " + how(_("Availability → Connect calendars → Import")),
+        url(Target.AIRBNB),
+        "",
+        "<b>Booking.com</b> — " + how(_("Rates & availability → Sync calendars → Add calendar connection")),
+        url(Target.BOOKING),
+        "",
+        "<b>VRBO</b> — " + how(_("Calendar → Import calendar")),
+        url(Target.VRBO),
+        "",
+        how(_("Everything, for your own calendar app:")),
+        url(Target.ALL),
+        "",
+        how(
+            _(
+                "Give each platform only its own link: it leaves out what came from that platform, so nothing "
+                "echoes back. Anyone with a link can see which nights are taken; if one leaks, rotate it."
+            )
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def confirm_text(links: ExportLinks) -> str:
+    return html.escape(
+        _(
+            "Rotate the links of {name}? The current links stop working at once, and you will have to paste the "
+            "new ones into every platform again."
+        )
+    ).format(name=_bold(links.property_name))
+
+
+def picker_text() -> str:
+    return html.escape(_("Which property's calendar links do you want to see?"))
+
+
+def _bold(text: str) -> str:
+    return "<b>" + html.escape(text) + "</b>"

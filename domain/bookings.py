@@ -1,0 +1,265 @@
+"""Bookings as people see and change them: day views, lists, the card, direct bookings and blocks, and the
+details iCal never carries. Everything a person writes here is kept through every sync (feed_sync never
+touches these fields)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.conflict_check import ConflictEvent, check_property
+from domain.properties import audit, property_for, property_today, visible_property_ids
+from storage.models import Booking, BookingChange, Feed, Guest, Property, User
+
+LIVE = ("active", "missing")
+GUEST_KINDS = ("reservation", "tentative")
+
+
+async def booking_for(session: AsyncSession, user: User, booking_id: int, *, manage: bool = False) -> Booking | None:
+    """The booking if this user may see (or change) its property; None for any other reason."""
+    booking = await session.get(Booking, booking_id)
+    if booking is None:
+        return None
+    if await property_for(session, user, booking.property_id, manage=manage) is None:
+        return None
+    return booking
+
+
+@dataclass(slots=True)
+class DayView:
+    day: date
+    arrivals: list[tuple[Property, Booking]] = field(default_factory=list)
+    departures: list[tuple[Property, Booking]] = field(default_factory=list)
+    in_house: list[tuple[Property, Booking]] = field(default_factory=list)
+
+
+async def day_view(session: AsyncSession, user: User, day: date) -> DayView:
+    """Arrivals, departures and stays in progress on `day` (a date in each property's own calendar)."""
+    ids = await visible_property_ids(session, user)
+    view = DayView(day)
+    if not ids:
+        return view
+    rows = await session.execute(
+        select(Property, Booking)
+        .join(Booking, Booking.property_id == Property.id)
+        .where(
+            Property.id.in_(ids),
+            Booking.status.in_(LIVE),
+            Booking.kind.in_(GUEST_KINDS),
+            Booking.check_in <= day,
+            Booking.check_out >= day,
+        )
+        .order_by(Property.name, Booking.check_in)
+    )
+    for prop, booking in rows.all():
+        if booking.check_in == day:
+            view.arrivals.append((prop, booking))
+        elif booking.check_out == day:
+            view.departures.append((prop, booking))
+        else:
+            view.in_house.append((prop, booking))
+    return view
+
+
+async def upcoming(
+    session: AsyncSession, user: User, *, today: date, offset: int, limit: int
+) -> tuple[list[tuple[Property, Booking]], int]:
+    """Reservations not yet over, soonest first, a page at a time; and how many there are."""
+    ids = await visible_property_ids(session, user)
+    if not ids:
+        return [], 0
+    where = and_(
+        Booking.property_id.in_(ids),
+        Booking.status.in_(LIVE),
+        Booking.kind.in_(GUEST_KINDS),
+        Booking.check_out > today,
+    )
+    total = await session.scalar(select(func.count()).select_from(Booking).where(where)) or 0
+    rows = await session.execute(
+        select(Property, Booking)
+        .join(Booking, Booking.property_id == Property.id)
+        .where(where)
+        .order_by(Booking.check_in, Booking.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(p, b) for p, b in rows.all()], total
+
+
+async def month_stays(session: AsyncSession, prop: Property, first: date) -> list[Booking]:
+    """Live stays and blocks (not windows) touching the month that starts at `first`."""
+    after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    query = select(Booking).where(
+        Booking.property_id == prop.id,
+        Booking.status.in_(LIVE),
+        Booking.kind != "window",
+        Booking.check_in < after,
+        Booking.check_out > first,
+    )
+    return list((await session.scalars(query.order_by(Booking.check_in))).all())
+
+
+async def feed_of(session: AsyncSession, booking: Booking) -> Feed | None:
+    return await session.get(Feed, booking.feed_id) if booking.feed_id else None
+
+
+async def guests_of(session: AsyncSession, booking: Booking) -> list[Guest]:
+    query = select(Guest).where(Guest.booking_id == booking.id).order_by(Guest.position, Guest.id)
+    return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class DirectResult:
+    booking: Booking
+    conflicts: list[ConflictEvent]
+
+
+async def create_direct(
+    session: AsyncSession,
+    prop: Property,
+    *,
+    kind: str,
+    check_in: date,
+    check_out: date,
+    user: User,
+    now: datetime,
+    guest_name: str | None = None,
+) -> DirectResult:
+    """A booking or block made in LUMINA. Conflicts are checked at once, in the same transaction."""
+    booking = Booking(
+        property_id=prop.id,
+        feed_id=None,
+        source="direct",
+        kind=kind,
+        status="active",
+        uid=None,
+        export_uid=f"{secrets.token_hex(16)}@lumina",
+        check_in=check_in,
+        check_out=check_out,
+        summary="",
+        guest_name=guest_name,
+        currency=prop.currency,
+        created_by=user.id,
+        first_seen_at=now,
+        created_at=now,
+    )
+    session.add(booking)
+    await session.flush()
+    session.add(
+        BookingChange(booking_id=booking.id, user_id=user.id, at=now, change="new", kind=kind,
+                      after=_dates(check_in, check_out), alert=False)
+    )  # fmt: skip
+    await audit(session, user, "booking.created", "booking", booking.id, _dates(check_in, check_out), now=now)
+    return DirectResult(booking, await _check(session, prop, now))
+
+
+async def move_direct(
+    session: AsyncSession, booking: Booking, *, check_in: date, check_out: date, user: User, now: datetime
+) -> DirectResult:
+    """New dates for a direct booking; its export UID stays, so the platforms see a move, not a new stay."""
+    if booking.source != "direct":
+        raise PermissionError("only direct bookings can be moved in LUMINA")
+    before = _dates(booking.check_in, booking.check_out)
+    booking.check_in, booking.check_out, booking.updated_at = check_in, check_out, now
+    session.add(
+        BookingChange(booking_id=booking.id, user_id=user.id, at=now, change="changed", kind=booking.kind,
+                      before=before, after=_dates(check_in, check_out), alert=False)
+    )  # fmt: skip
+    await audit(session, user, "booking.moved", "booking", booking.id, {"from": before}, now=now)
+    prop = await session.get(Property, booking.property_id)
+    assert prop is not None
+    return DirectResult(booking, await _check(session, prop, now))
+
+
+async def cancel_direct(session: AsyncSession, booking: Booking, *, user: User, now: datetime) -> list[ConflictEvent]:
+    if booking.source != "direct":
+        raise PermissionError("feed bookings are cancelled on their platform")
+    booking.status, booking.cancelled_at, booking.updated_at = "cancelled", now, now
+    session.add(
+        BookingChange(booking_id=booking.id, user_id=user.id, at=now, change="cancelled", kind=booking.kind,
+                      after=_dates(booking.check_in, booking.check_out), alert=False)
+    )  # fmt: skip
+    await audit(session, user, "booking.cancelled", "booking", booking.id, None, now=now)
+    prop = await session.get(Property, booking.property_id)
+    assert prop is not None
+    return await _check(session, prop, now)
+
+
+async def _check(session: AsyncSession, prop: Property, now: datetime) -> list[ConflictEvent]:
+    await session.flush()
+    return await check_property(session, prop, now=now, today=property_today(prop, now))
+
+
+DETAIL_FIELDS = ("guest_name", "guest_phone", "guest_email", "guests_count", "vehicle_plate", "price", "notes")
+
+
+async def set_detail(
+    session: AsyncSession, booking: Booking, field_name: str, value: Any, *, user: User, now: datetime
+) -> None:
+    if field_name not in DETAIL_FIELDS:
+        raise ValueError(field_name)
+    before = getattr(booking, field_name)
+    setattr(booking, field_name, value)
+    booking.updated_at = now
+    await audit(
+        session,
+        user,
+        "booking.detail",
+        "booking",
+        booking.id,
+        {"field": field_name, "changed": before != value},
+        now=now,
+    )  # fmt: skip  (values may be personal data: the audit log records that they changed, not what they are)
+
+
+async def add_guest(
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    full_name: str,
+    document_type: str | None,
+    document_number: str | None,
+    user: User,
+    now: datetime,
+) -> Guest:
+    position = await session.scalar(select(func.count()).select_from(Guest).where(Guest.booking_id == booking.id))
+    guest = Guest(booking_id=booking.id, position=position or 0, full_name=full_name, document_type=document_type,
+                  document_number=document_number)  # fmt: skip
+    session.add(guest)
+    await session.flush()
+    await audit(session, user, "booking.guest_added", "booking", booking.id, {"guest_id": guest.id}, now=now)
+    return guest
+
+
+def display_guest(booking: Booking) -> str | None:
+    """What a person typed wins over what the feed said."""
+    return booking.guest_name or booking.feed_guest_name
+
+
+def nights(booking: Booking) -> int:
+    return (booking.check_out - booking.check_in).days
+
+
+def price_per_night(booking: Booking) -> Decimal | None:
+    return (booking.price / nights(booking)).quantize(Decimal("0.01")) if booking.price is not None else None
+
+
+def _dates(check_in: date, check_out: date) -> dict[str, str]:
+    return {"check_in": check_in.isoformat(), "check_out": check_out.isoformat()}
+
+
+async def stays_in_range(session: AsyncSession, prop: Property, start: date, end: date) -> list[Booking]:
+    """Live stays, blocks and holds sharing a night with [start, end), window blocks included."""
+    query = select(Booking).where(
+        Booking.property_id == prop.id,
+        Booking.status.in_(LIVE),
+        Booking.check_in < end,
+        Booking.check_out > start,
+    )
+    return list((await session.scalars(query.order_by(Booking.check_in))).all())
