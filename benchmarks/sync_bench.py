@@ -26,6 +26,7 @@ import gc
 import hashlib
 import io
 import json
+import os
 import pstats
 import random
 import resource
@@ -36,7 +37,7 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -49,6 +50,9 @@ sys.path.insert(0, str(ROOT))
 from icalendar import Calendar  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+import domain.calendar.parse  # noqa: E402
+import domain.conflict_check  # noqa: E402
+import domain.feed_sync  # noqa: E402
 from domain.feed_sync import SyncOutcome  # noqa: E402
 from jobs.fetch import FeedFetcher, FetchConfig  # noqa: E402
 from jobs.sync import FeedSyncer  # noqa: E402
@@ -236,11 +240,14 @@ class ServerProcess:
 @dataclass
 class Measure:
     wall_s: float = 0.0
-    cpu_s: float = 0.0  # whole process, all threads
-    main_cpu_s: float = 0.0  # the event-loop thread only; the rest is mostly the aiosqlite worker thread
-    peak_mb: float | None = None  # tracemalloc peak during the phase
-    maxrss_mb: float = 0.0  # process high-water mark after the phase
-    extra: dict[str, Any] = field(default_factory=dict)
+    cpu_s: float = 0.0  # the whole process, every thread
+    loop_cpu_s: float = 0.0  # the event-loop thread; the rest is the aiosqlite worker thread(s)
+    peak_mb: float | None = None  # tracemalloc peak during the phase (--memory)
+    retained_mb: float | None = None  # tracemalloc: still allocated at the end, while sync_feeds' result is alive
+    outcomes_mb: float | None = None  # tracemalloc: freed by dropping sync_feeds' list of outcomes
+    maxrss_mb: float = 0.0  # the process's high-water mark so far
+    split: dict[str, float] = field(default_factory=dict)  # loop-thread CPU of instrumented pure steps
+    verified: str = ""
 
 
 def maxrss_mb() -> float:
@@ -252,17 +259,64 @@ def measured(into: Measure, *, trace: bool = False) -> Iterator[None]:
     gc.collect()
     if trace:
         tracemalloc.start()
-    wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
+    wall, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
     try:
         yield
     finally:
         into.wall_s = time.perf_counter() - wall
         into.cpu_s = time.process_time() - cpu
-        into.main_cpu_s = time.thread_time() - main
+        into.loop_cpu_s = time.thread_time() - loop
         if trace:
-            into.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
+            current, peak = tracemalloc.get_traced_memory()
+            into.peak_mb, into.retained_mb = peak / 2**20, current / 2**20
         into.maxrss_mb = maxrss_mb()
+
+
+class Split:
+    """Loop-thread CPU of the synchronous, pure steps of a sync, by wrapping them where the sync code looks them up.
+
+    They run without awaiting, so time.thread_time() around each call is exactly their cost. Everything else on the
+    loop thread (SQLAlchemy ORM, asyncio, httpx) is the remainder.
+    """
+
+    TARGETS: tuple[tuple[Any, str, str], ...] = (
+        (domain.feed_sync, "parse_feed", "parse_feed"),
+        (domain.calendar.parse, "_parse_components", "parse_feed: icalendar from_ical"),
+        (domain.feed_sync, "content_fingerprint", "content_fingerprint"),
+        (domain.feed_sync, "reconcile", "reconcile"),
+        (domain.conflict_check, "find_conflicts", "find_conflicts"),
+    )
+
+    def __init__(self) -> None:
+        self.cpu: Counter[str] = Counter()
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> Split:
+        for module, name, label in self.TARGETS:
+            original = getattr(module, name)
+            setattr(module, name, self._timed(original, label))
+            self._undo.append((module, name, original))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for module, name, original in reversed(self._undo):
+            setattr(module, name, original)
+        self._undo.clear()
+
+    def _timed(self, original: Callable[..., Any], label: str) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.cpu[label] += time.thread_time() - started
+
+        return timed
+
+    def take(self) -> dict[str, float]:
+        taken = dict(self.cpu)
+        self.cpu.clear()
+        return taken
 
 
 def floor(bodies: list[bytes]) -> Measure:
@@ -270,6 +324,7 @@ def floor(bodies: list[bytes]) -> Measure:
     with measured(result):
         for body in bodies:
             Calendar.from_ical(body)
+    result.verified = f"{len(bodies)} bodies parsed"
     return result
 
 
@@ -282,15 +337,6 @@ class Clock:
 
 
 # ---------------------------------------------------------------------------------------------- the run
-
-
-@dataclass
-class World:
-    sessions: Any
-    syncer: FeedSyncer
-    server: ServerProcess
-    clock: Clock
-    specs: list[FeedSpec]
 
 
 async def seed_database(sessions: Any, server: ServerProcess, specs: list[FeedSpec]) -> None:
@@ -308,22 +354,13 @@ async def seed_database(sessions: Any, server: ServerProcess, specs: list[FeedSp
         )
 
 
-async def run_phase(world: World, phase: int, expected_digest: str | None = None) -> list[SyncOutcome]:
-    served = world.server.phase(phase)
-    if expected_digest is not None and served != expected_digest:
-        raise RuntimeError("the server serves other bytes than the floor parsed")
-    world.clock.now = START + timedelta(minutes=10 * phase)
-    ids = await world.syncer.feeds_of()
-    return await world.syncer.sync_feeds(ids)
-
-
 def check(outcomes: list[SyncOutcome], count: int, outcome: str, counts: dict[str, int], alerts: int) -> str:
     """Every feed must have done exactly what the phase is about, or the timing means nothing."""
     seen = Counter((o.outcome, tuple(sorted(o.counts.items())), o.alerts) for o in outcomes)
     expected = (outcome, tuple(sorted(counts.items())), alerts)
     if len(outcomes) != count or seen != Counter({expected: count}):
         raise RuntimeError(f"unexpected outcomes: {dict(seen.most_common(5))}, expected {count} x {expected}")
-    return f"{count} x {outcome} {counts or ''} alerts={alerts}".strip()
+    return f"{count} x {outcome}" + (f" {counts}" if counts else "") + f", {alerts} alert(s) each"
 
 
 async def table_counts(sessions: Any) -> dict[str, int]:
@@ -334,21 +371,30 @@ async def table_counts(sessions: Any) -> dict[str, int]:
         }
 
 
+# name, phase served, expected outcome, expected counts, alerts per feed
+PLAN: tuple[tuple[str, int, str, dict[str, int], int], ...] = (
+    ("full", 0, "ok", {"new": -1}, 0),  # -1: the events per feed
+    ("unchanged", 1, "unchanged", {}, 0),
+    ("changed", 2, "ok", {"changed": 1}, 1),
+)
+
+
 async def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     specs = build_feeds(args.feeds, args.seed, args.events)
     floor_bodies = [body_of(spec, FLOOR_PHASE) for spec in specs]
     floor_digest = digest(floor_bodies)
-    n_events = sum(len(s.stays) for s in specs)
     results: dict[str, Any] = {
+        "mode": "profile " + args.profile if args.profile else "memory" if args.memory else "timing",
         "feeds": len(specs),
-        "events": n_events,
+        "events": sum(len(s.stays) for s in specs),
         "airbnb_feeds": sum(s.platform == "airbnb" for s in specs),
         "booking_feeds": sum(s.platform == "booking" for s in specs),
         "bytes": sum(map(len, floor_bodies)),
+        "loadavg_before": os.getloadavg(),
         "phases": {},
     }
     phases: dict[str, Measure] = results["phases"]
-    if args.profile is None:
+    if not (args.profile or args.memory):
         phases["floor"] = floor(floor_bodies)
     del floor_bodies
 
@@ -361,35 +407,28 @@ async def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         sessions = session_factory(engine)
         await seed_database(sessions, server, specs)
         clock = Clock()
-        world = World(sessions, FeedSyncer(sessions, fetcher, clock=clock), server, clock, specs)
-        count, per_feed = len(specs), args.events
-        plan: list[tuple[str, int, Callable[[list[SyncOutcome]], str]]] = [
-            ("full", 0, lambda o: check(o, count, "ok", {"new": per_feed}, 0)),
-            ("unchanged", 1, lambda o: check(o, count, "unchanged", {}, 0)),
-            ("changed", 2, lambda o: check(o, count, "ok", {"changed": 1}, 1)),
-        ]
-        for name, phase, verify in plan:
+        syncer = FeedSyncer(sessions, fetcher, clock=clock)
+        for name, phase, outcome, counts, alerts in PLAN:
+            served = server.phase(phase)  # the child swaps the bodies: outside the measured time
+            if phase == FLOOR_PHASE and served != floor_digest:
+                raise RuntimeError("the server serves other bytes than the floor parsed")
+            clock.now = START + timedelta(minutes=10 * phase)
             measure = Measure()
-            run: Callable[[], Awaitable[list[SyncOutcome]]] = lambda phase=phase: run_phase(  # noqa: E731
-                world, phase, floor_digest if phase == FLOOR_PHASE else None
-            )
             if args.profile == name:
-                results["profile"] = await profiled(run, measure, verify, args.profile_top)
+                results["profile"] = await profiled(syncer, measure, args.profile_top)
+                outcomes: list[SyncOutcome] = results["profile"].pop("outcomes")
             else:
-                with measured(measure):
-                    outcomes = await run()
-                measure.extra["verified"] = verify(outcomes)
+                with Split() as split, measured(measure, trace=args.memory):
+                    outcomes = await syncer.sync_feeds(await syncer.feeds_of())
+                measure.split = split.take()
+            expected = {k: (args.events if v == -1 else v) for k, v in counts.items()}
+            measure.verified = check(outcomes, len(specs), outcome, expected, alerts)
+            if args.memory:
+                results.setdefault("top_retained", {})[name] = retained_by(outcomes, measure)
+            del outcomes
             phases[name] = measure
-        if args.profile is None and not args.no_trace:
-            for name, phase, verify in (
-                ("changed (tracemalloc)", 3, lambda o: check(o, count, "ok", {"changed": 1}, 1)),
-                ("unchanged (tracemalloc)", 4, lambda o: check(o, count, "unchanged", {}, 0)),
-            ):
-                measure = Measure()
-                with measured(measure, trace=True):
-                    outcomes = await run_phase(world, phase)
-                measure.extra["verified"] = verify(outcomes)
-                phases[name] = measure
+        if not (args.profile or args.memory):
+            phases["fetch only (no DB, no parse)"] = await fetch_only(fetcher, [server.url(s.path) for s in specs])
         results["rows"] = await table_counts(sessions)
     finally:
         await fetcher.aclose()
@@ -397,88 +436,89 @@ async def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         server.close()
     results["server_hits"] = server.hits
     child = resource.getrusage(resource.RUSAGE_CHILDREN)
-    results["server_cpu_s"] = child.ru_utime + child.ru_stime  # the migration runs in-process: this is the server
+    results["server_cpu_s"] = child.ru_utime + child.ru_stime  # the only child process is the feed server
     results["maxrss_mb"] = maxrss_mb()
+    results["loadavg_after"] = os.getloadavg()
     return results
+
+
+def retained_by(outcomes: list[SyncOutcome], measure: Measure) -> list[str]:
+    """What the list sync_feeds returns keeps alive: tracemalloc's view before and after dropping it."""
+    if not tracemalloc.is_tracing():
+        tracemalloc.start()
+    gc.collect()
+    before = tracemalloc.take_snapshot()
+    size_before = tracemalloc.get_traced_memory()[0]
+    outcomes.clear()
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    measure.outcomes_mb = (size_before - tracemalloc.get_traced_memory()[0]) / 2**20
+    tracemalloc.stop()
+    top = before.compare_to(after, "lineno")[:6]
+    return [f"{stat.size_diff / 2**20:6.1f} MB in {stat.count_diff:7d} blocks at {stat.traceback}" for stat in top]
+
+
+async def fetch_only(fetcher: FeedFetcher, urls: list[str]) -> Measure:
+    """The HTTP part of a sync on its own: the same fetcher and concurrency limits, bodies dropped."""
+    measure = Measure()
+    with measured(measure):
+        results = await asyncio.gather(*(fetcher.fetch(url) for url in urls))
+    if any(r.status != "ok" for r in results):
+        raise RuntimeError("a fetch failed")
+    measure.verified = f"{len(results)} x ok, {sum(len(r.body) for r in results)} bytes"
+    return measure
 
 
 # ---------------------------------------------------------------------------------------------- profiling
 
 _GROUPS = (
-    ("icalendar", "icalendar (parse)"),
-    ("sqlalchemy", "sqlalchemy"),
-    ("aiosqlite", "aiosqlite"),
-    ("sqlite3", "sqlite3 driver"),
-    ("httpx", "httpx/httpcore/h11"),
-    ("httpcore", "httpx/httpcore/h11"),
-    ("h11", "httpx/httpcore/h11"),
-    ("anyio", "httpx/httpcore/h11"),
-    ("asyncio", "asyncio"),
+    ("/icalendar/", "icalendar"),
+    ("/sqlalchemy/", "sqlalchemy"),
+    ("/aiosqlite/", "aiosqlite"),
+    ("/sqlite3/", "sqlite3"),
+    ("/httpx/", "httpx/httpcore/h11/anyio"),
+    ("/httpcore/", "httpx/httpcore/h11/anyio"),
+    ("/h11/", "httpx/httpcore/h11/anyio"),
+    ("/anyio/", "httpx/httpcore/h11/anyio"),
+    ("/asyncio/", "asyncio"),
     ("/domain/calendar/", "domain.calendar (parse, classify, reconcile)"),
-    ("/domain/", "domain (feed_sync, conflicts, outbox)"),
+    ("/domain/", "domain (feed_sync, conflict_check, outbox)"),
     ("/jobs/", "jobs (sync, fetch)"),
     ("/storage/", "storage"),
-    ("logging", "logging"),
+    ("/logging/", "logging"),
 )
 
 
-def _group(filename: str) -> str:
+def _group(filename: str, name: str) -> str:
+    if filename == "~":  # a C function: name it by what it is
+        return f"C: {name}" if name.startswith(("<method 'poll'", "<built-in method _thread")) else "C builtins"
     for marker, label in _GROUPS:
-        if f"/{marker}/" in filename or f"/{marker}.py" in filename or (marker.startswith("/") and marker in filename):
+        if marker in filename:
             return label
-    if filename.startswith("~") or filename.startswith("<"):
-        return "builtins (C)"
-    return "other python"
+    return "other Python (stdlib, greenlet glue...)"
 
 
-async def profiled(
-    run: Callable[[], Awaitable[list[SyncOutcome]]],
-    measure: Measure,
-    verify: Callable[[list[SyncOutcome]], str],
-    top: int,
-) -> dict[str, Any]:
-    profiler = cProfile.Profile()
+async def profiled(syncer: FeedSyncer, measure: Measure, top: int) -> dict[str, Any]:
+    """cProfile timed by the loop thread's CPU clock, so time spent idle in epoll or waiting for the GIL is not
+    counted. Cumulative times of code that crosses SQLAlchemy's greenlet switches are overcounted; tottime is not."""
+    profiler = cProfile.Profile(time.thread_time)
     with measured(measure):
         profiler.enable()
-        outcomes = await run()
+        outcomes = await syncer.sync_feeds(await syncer.feeds_of())
         profiler.disable()
-    measure.extra["verified"] = verify(outcomes)
-    stats = pstats.Stats(profiler)
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    total = sum(tt for _cc, _nc, tt, _ct, _callers in raw.values())
+    raw: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     by_group: Counter[str] = Counter()
     for (filename, _line, name), (_cc, _nc, tt, _ct, _callers) in raw.items():
-        by_group[_group(filename if not filename.startswith("~") else name)] += tt
+        by_group[_group(filename, name)] += tt
     buffer = io.StringIO()
-    pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(top)
-    interesting = (
-        "parse_feed",
-        "from_ical",
-        "content_fingerprint",
-        "reconcile",
-        "apply_download",
-        "_apply",
-        "check_property",
-        "_write_alerts",
-        "queue_alert",
-        "feed_stays",
-        "fetch",
-        "sync_feed",
-        "_write",
-        "flush",
-        "execute",
-        "scalars",
-        "commit",
-    )
-    named: dict[str, float] = {}
-    for (filename, line, name), (_cc, nc, _tt, ct, _callers) in raw.items():
-        if name in interesting and ("/domain/" in filename or "/jobs/" in filename or "icalendar" in filename):
-            named[f"{Path(filename).name}:{line}({name}) x{nc}"] = ct
+    stats = pstats.Stats(profiler, stream=buffer)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
     return {
-        "profiled_total_s": total,
+        "outcomes": outcomes,
+        "profiled_total_s": sum(by_group.values()),
         "by_package_tottime_s": dict(by_group.most_common()),
-        "named_cumulative_s": dict(sorted(named.items(), key=lambda kv: -kv[1])),
-        "top_cumulative": buffer.getvalue(),
+        "stats": buffer.getvalue(),
     }
 
 
@@ -487,41 +527,56 @@ async def profiled(
 
 def report(results: dict[str, Any]) -> str:
     phases: dict[str, Measure] = results["phases"]
+    load = " -> ".join(
+        " ".join(f"{x:.1f}" for x in avg) for avg in (results["loadavg_before"], results["loadavg_after"])
+    )
     lines = [
-        f"{results['feeds']} feeds ({results['airbnb_feeds']} Airbnb, {results['booking_feeds']} Booking.com), "
-        f"{results['events']} events, {results['bytes'] / 2**20:.1f} MiB per download round; "
-        f"server in a child process (its CPU, not counted: {results['server_cpu_s']:.1f} s; "
-        f"{results['server_hits']} requests served)",
+        f"mode: {results['mode']}; {results['feeds']} feeds ({results['airbnb_feeds']} Airbnb, "
+        f"{results['booking_feeds']} Booking.com), {results['events']} events, "
+        f"{results['bytes'] / 2**20:.1f} MiB per download round; load average {load}",
+        f"feed server in a child process: {results['server_hits']} requests, {results['server_cpu_s']:.1f} s CPU "
+        "(not counted below)",
         "",
-        f"{'phase':<26}{'wall s':>9}{'CPU s':>9}{'loop-thread CPU s':>19}{'tracemalloc peak MB':>21}{'maxrss MB':>11}",
+        f"{'phase':<30}{'wall s':>8}{'CPU s':>8}{'loop thread':>13}{'DB thread':>11}"
+        f"{'tracemalloc peak':>18}{'retained':>10}{'outcomes':>10}{'maxrss MB':>11}",
     ]
+
+    def mb(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
     for name, m in phases.items():
-        peak = f"{m.peak_mb:.1f}" if m.peak_mb is not None else "-"
-        lines.append(f"{name:<26}{m.wall_s:>9.2f}{m.cpu_s:>9.2f}{m.main_cpu_s:>19.2f}{peak:>21}{m.maxrss_mb:>11.1f}")
-    for name, m in phases.items():
-        if "verified" in m.extra:
-            lines.append(f"  {name}: {m.extra['verified']}")
+        lines.append(
+            f"{name:<30}{m.wall_s:>8.2f}{m.cpu_s:>8.2f}{m.loop_cpu_s:>13.2f}{m.cpu_s - m.loop_cpu_s:>11.2f}"
+            f"{mb(m.peak_mb):>18}{mb(m.retained_mb):>10}{mb(m.outcomes_mb):>10}{m.maxrss_mb:>11.1f}"
+        )
+    lines += [f"  {name}: {m.verified}" for name, m in phases.items()]
+    split_rows = [(name, m) for name, m in phases.items() if m.split or name in ("full", "unchanged", "changed")]
+    if any(m.split for _n, m in split_rows):
+        lines += ["", "loop-thread CPU split (s):"]
+        for name, m in split_rows:
+            named = sum(v for k, v in m.split.items() if not k.startswith("parse_feed:"))
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in m.split.items())
+            lines.append(f"  {name:<10} {parts or '-'}; the rest (ORM, asyncio, httpx) {m.loop_cpu_s - named:.2f}")
     if "floor" in phases:
         base = phases["floor"]
         lines.append("")
         for name in ("changed", "full"):
             m = phases[name]
             lines.append(
-                f"{name}/floor: {m.cpu_s / base.cpu_s:.2f}x CPU, {m.wall_s / base.wall_s:.2f}x wall (aim: <= 1.5x)"
+                f"{name}/floor: {m.cpu_s / base.cpu_s:.2f}x CPU, {m.wall_s / base.wall_s:.2f}x wall (aim <= 1.5x)"
             )
-        unchanged = phases["unchanged"]
-        lines.append(f"unchanged sync CPU: {unchanged.cpu_s:.2f} s (aim: < 2 s)")
-        traced = [m.peak_mb for m in phases.values() if m.peak_mb is not None]
-        peak = f"tracemalloc peak {max(traced):.1f} MB, " if traced else ""
-        lines.append(f"memory: {peak}ru_maxrss {results['maxrss_mb']:.1f} MB (aim: < 200 MB)")
+        lines.append(f"unchanged sync: {phases['unchanged'].cpu_s:.2f} s CPU (aim < 2 s)")
+    traced = [m.peak_mb for m in phases.values() if m.peak_mb is not None]
+    peak = f"tracemalloc peak {max(traced):.1f} MB, " if traced else ""
+    lines.append(f"memory: {peak}ru_maxrss {results['maxrss_mb']:.1f} MB (aim < 200 MB)")
     lines.append(f"rows: {results.get('rows')}, database {results.get('db_mb', 0):.1f} MB")
+    for name, top in results.get("top_retained", {}).items():
+        lines += ["", f"kept alive by the outcomes of '{name}' (tracemalloc, top lines):", *(f"  {t}" for t in top)]
     profile = results.get("profile")
     if profile:
-        lines += ["", f"cProfile total (loop thread only): {profile['profiled_total_s']:.2f} s; tottime by package:"]
+        lines += ["", f"cProfile, loop-thread CPU: {profile['profiled_total_s']:.2f} s; tottime by package:"]
         lines += [f"  {k:<48}{v:>8.2f} s" for k, v in profile["by_package_tottime_s"].items()]
-        lines += ["cumulative time of the steps:"]
-        lines += [f"  {k:<70}{v:>8.2f} s" for k, v in list(profile["named_cumulative_s"].items())[:25]]
-        lines += ["", profile["top_cumulative"]]
+        lines += ["", profile["stats"]]
     return "\n".join(lines)
 
 
@@ -530,11 +585,12 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--events", type=int, default=40)
     parser.add_argument("--seed", type=int, default=20260801)
-    parser.add_argument("--profile", choices=("full", "unchanged", "changed"), help="cProfile this phase")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--profile", choices=("full", "unchanged", "changed"), help="cProfile this phase")
+    mode.add_argument("--memory", action="store_true", help="run the sync phases under tracemalloc")
     parser.add_argument("--profile-top", type=int, default=25)
-    parser.add_argument("--no-trace", action="store_true", help="skip the tracemalloc round")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the server child
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the feed-server child
     args = parser.parse_args()
     if args.serve:
         asyncio.run(_serve(args.feeds, args.seed, args.events))

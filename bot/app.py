@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -23,14 +23,20 @@ from bot.commands import publish_commands
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import UnitOfWorkMiddleware
 from bot.routers import get_routers
+from bot.routers.errors import on_error
+from bot.sender import TelegramSender
 from bot.services import Health, Services
 from bot.settings import Settings
+from bot.views.alerts import render_alert
 from bot.web import create_web_app
 from domain import access
 from domain.calendar.reconcile import Policy
 from domain.feed_sync import HealthPolicy
+from domain.reminders import ReminderTimes
 from jobs.clock import Clock, utc_now
+from jobs.delivery import Delivery, DeliveryConfig, Wakeup
 from jobs.fetch import FeedFetcher, FetchConfig
+from jobs.reminders import ReminderConfig, ReminderJob
 from jobs.sync import FeedSyncer, SyncSchedule
 from storage.db import create_engine, is_sqlite, session_factory
 
@@ -39,6 +45,7 @@ log = logging.getLogger("lumina")
 
 def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     engine = create_engine(settings.resolved_database_url)
+    wakeup = Wakeup()  # the delivery job connects to it once the bot exists
     sessions = session_factory(engine)
     fetcher = FeedFetcher(
         FetchConfig(
@@ -63,8 +70,45 @@ def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
         ),
         clock=clock,
         serialize_writes=is_sqlite(settings.resolved_database_url),
+        on_alerts=wakeup,
     )
-    return Services(settings=settings, engine=engine, sessions=sessions, syncer=syncer, fetcher=fetcher, clock=clock)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        syncer=syncer,
+        fetcher=fetcher,
+        clock=clock,
+        outbox_wakeup=wakeup,
+    )
+
+
+def build_delivery(services: Services, bot: Bot) -> Delivery:
+    settings = services.settings
+    timeout = settings.delivery_send_timeout
+    config = DeliveryConfig(
+        global_rate=settings.delivery_global_rate,
+        chat_rate=settings.delivery_chat_rate,
+        interval=settings.delivery_interval,
+        lease=timeout + 90,  # longer than any claim can wait for a slot (10 s) plus a send
+        stop_grace=timeout + 5,
+        default_timezone=settings.default_timezone,
+        recover_all_on_start=is_sqlite(settings.resolved_database_url),  # one process owns a SQLite database
+    )
+    delivery = Delivery(
+        services.sessions, TelegramSender(bot, timeout=timeout), render_alert, config=config, clock=services.clock
+    )
+    services.outbox_wakeup.connect(delivery.wake)
+    return delivery
+
+
+def build_reminders(services: Services) -> ReminderJob:
+    settings = services.settings
+    config = ReminderConfig(
+        times=ReminderTimes(checkin=settings.checkin_reminder_time, checkout=settings.checkout_reminder_time),
+        default_timezone=settings.default_timezone,
+    )
+    return ReminderJob(services.sessions, config=config, clock=services.clock, on_queued=services.outbox_wakeup)
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
@@ -78,6 +122,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
         )
     )
     dp.include_routers(*get_routers())
+    dp.errors.register(on_error)
     return dp
 
 
@@ -132,6 +177,8 @@ class Application:
         self.bot = create_bot(settings)
         self.bot.session.middleware(TelegramHealthMiddleware(self.services.health, clock))
         self.dispatcher = build_dispatcher(self.services)
+        self.delivery = build_delivery(self.services, self.bot)
+        self.reminders = build_reminders(self.services)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[Any] | None = None
@@ -165,8 +212,21 @@ class Application:
         self.scheduler.add_job(
             self.services.syncer.sync_due, "interval", seconds=30, id="sync_due", max_instances=1, coalesce=True
         )
+        self.scheduler.add_job(
+            self.reminders.run,
+            "interval",
+            seconds=60,
+            id="reminders",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
         self.scheduler.start()
         self.services.health.scheduler_running = True
+        # The outbox is delivered by its own long-lived task, not an APScheduler job: a pass can rightly last
+        # minutes under Telegram's rate limits, and an interval job would pile up "skipped" runs meanwhile. It
+        # wakes on new rows (wake()) and every delivery_interval seconds.
+        self.delivery.start()
 
     async def _announce_setup_code(self, code: str) -> None:
         link = ""
@@ -185,6 +245,7 @@ class Application:
                 await self.dispatcher.stop_polling()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._polling, timeout=10)
+        await self.delivery.stop()  # before the bot session closes: sends on the wire are finished and recorded
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.services.health.scheduler_running = False

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from jobs.clock import Clock, utc_now
+from jobs.delivery import Wakeup
 from jobs.fetch import FeedFetcher
 from jobs.sync import FeedSyncer
 
@@ -32,3 +33,4 @@ class Services:
     fetcher: FeedFetcher
     clock: Clock = utc_now
     health: Health = field(default_factory=Health)
+    outbox_wakeup: Wakeup = field(default_factory=Wakeup)  # call after queuing alerts: delivery starts at once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     cancel_min_gap_minutes: int = Field(default=60, ge=0, description="minimum time between first and last absence")
     feed_trouble_failures: int = Field(default=3, ge=1)
     feed_stale_hours: int = Field(default=6, ge=1)
+
+    # Alerts: delivery to Telegram, reminders
+    delivery_interval: float = Field(default=5.0, gt=0, description="seconds between outbox passes when idle")
+    delivery_global_rate: float = Field(default=25.0, gt=0, description="messages per second in all")
+    delivery_chat_rate: float = Field(default=1.0, gt=0, description="messages per second per chat")
+    delivery_send_timeout: float = Field(default=30.0, gt=0, description="seconds before a send counts as failed")
+    checkin_reminder_time: time = time(18, 0)  # the day before check-in, property-local
+    checkout_reminder_time: time = time(8, 0)  # the day of check-out, property-local
 
     @field_validator("owner_ids", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from domain.calendar.parse import parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
 from domain.conflict_check import ConflictEvent, check_property
 from domain.outbox import queue_alert
+from domain.turnovers import refresh_turnovers
 from storage import repositories
 from storage.models import Booking, BookingChange, Feed, Property, SyncRun
 
@@ -152,6 +153,7 @@ async def apply_download(
     if changes:
         outcome.conflicts = await check_property(session, prop, now=now, today=today)
         outcome.alerts += sum(1 for event in outcome.conflicts if event.alert)
+        outcome.alerts += await refresh_turnovers(session, prop, now=now, today=today)
     return outcome
 
 

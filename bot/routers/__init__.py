@@ -19,6 +19,7 @@ def get_routers() -> list[Router]:
         language,
         menu,
         properties,
+        settings,
         start,
         sync,
     )
@@ -35,5 +36,6 @@ def get_routers() -> list[Router]:
         free.get_router(),
         sync.get_router(),
         export.get_router(),
+        settings.get_router(),
         menu.get_fallback_router(),  # keep last
     ]

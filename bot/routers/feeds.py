@@ -73,19 +73,20 @@ def get_router() -> Router:
             )
             return
         await session.commit()  # the sync below runs in its own transaction and must see the feed
-        await state.clear()
         progress = await message.answer(_("Reading the calendar…"))
         outcome = await services.syncer.sync_feed(feed.id)
         if outcome is None or outcome.outcome == "failed":
             await session.refresh(feed)
             await feeds_service.remove_feed(session, feed, user=user, now=services.clock())
             reason = failure_reason(outcome.reason if outcome else None)
+            # still in the dialog: the next link pasted is tried at once
             await progress.edit_text(_("I could not read that calendar: {reason}").format(reason=reason) + "\n"
                                      + _("Nothing was added. Check the link and send it again."),
                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
                                          button(_("🔁 Try another link"), PropertyCB(id=prop.id, action="add_feed")),
                                          button(_("⬅️ Back"), PropertyCB(id=prop.id, action="feeds"))]]))  # fmt: skip
             return
+        await state.clear()
         await session.refresh(feed)
         contents = await feeds_service.feed_contents(session, feed.id, today=property_today(prop, services.clock()))
         summary = feed_summary(feed.platform, feed.label, contents.reservations, contents.blocks,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -283,7 +284,7 @@ async def _advance(message: Message, step: Step, value: Any, user: User, state: 
     await state.clear()
     draft = props_service.PropertyDraft(
         name=data["name"], address=data.get("address") or "", timezone=data["timezone"],
-        checkin_time=parse_time(data["checkin_time"]), checkout_time=parse_time(data["checkout_time"]),
+        checkin_time=time.fromisoformat(data["checkin_time"]), checkout_time=time.fromisoformat(data["checkout_time"]),
         capacity=data.get("capacity"), currency=data["currency"],
         building_contact_name=data.get("building_contact_name"), building_email=data.get("building_email"),
     )  # fmt: skip

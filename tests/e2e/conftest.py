@@ -1,14 +1,32 @@
-"""Fixtures for end-to-end tests that drive the real aiogram Bot against a fake Bot API."""
+"""Fixtures for the end-to-end tests: LUMINA's real application against the fake Bot API."""
 
-import sys
-from pathlib import Path
+from __future__ import annotations
 
-# tests/ is not a package and pytest's default import mode only puts tests/e2e on sys.path,
-# so make the project root importable for ``tests.support``.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+from collections.abc import AsyncIterator
 
-from tests.support.fake_bot_api import fake_api  # noqa: E402
+import pytest
+
+from tests.e2e.harness import Lumina, running_lumina
+from tests.support.fake_bot_api import fake_api
 
 __all__ = ["fake_api"]
+
+OWNER = 5001
+
+
+@pytest.fixture
+async def lumina(database_url, tmp_path) -> AsyncIterator[Lumina]:
+    async with running_lumina(database_url, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(params=["pt-BR", "en"])
+def language(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def owner(lumina: Lumina, language: str) -> Lumina:
+    """A LUMINA whose owner (OWNER) speaks `language`."""
+    await lumina.say(OWNER, f"/start {lumina.app.setup_code}", language_code=language)
+    return lumina

@@ -57,6 +57,35 @@ class Lumina:
             calls.setdefault(record.method, []).append(record.params)
         return calls
 
+    # -- reading what the user sees ---------------------------------------------------------------------------
+
+    def screen(self, user_id: int) -> dict[str, Any]:
+        """The newest message in the chat, as it looks now (edits applied)."""
+        return self.api.last_message(user_id)
+
+    def keyboard(self, user_id: int) -> dict[str, Any]:
+        """The newest message in the chat that has buttons."""
+        for message in reversed(self.api.sent_messages(user_id)):
+            if self.buttons(message):
+                return message
+        raise AssertionError(f"no message with buttons in chat {user_id}")
+
+    def text(self, user_id: int) -> str:
+        return str(self.screen(user_id).get("text", ""))
+
+    @staticmethod
+    def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+    async def tap(self, user_id: int, label: str, **kwargs: Any) -> dict[str, list[Any]]:
+        """Press the button whose text contains `label` on the newest message that has one."""
+        for message in reversed(self.api.sent_messages(user_id)):
+            for text, data in self.buttons(message):
+                if label in text:
+                    return await self.press(user_id, data, message_id=message["message_id"], **kwargs)
+        raise AssertionError(f"no button {label!r}; last screen: {self.screen(user_id)}")
+
 
 @asynccontextmanager
 async def running_lumina(database_url: str, data_dir: Path, **settings: Any) -> AsyncIterator[Lumina]:

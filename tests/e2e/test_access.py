@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 from aiogram.exceptions import ClientDecodeError
@@ -13,12 +11,6 @@ from storage.models import User
 from tests.e2e.harness import Lumina, running_lumina
 
 OWNER, STRANGER = 5001, 6002
-
-
-@pytest.fixture
-async def lumina(database_url, tmp_path) -> AsyncIterator[Lumina]:
-    async with running_lumina(database_url, tmp_path) as running:
-        yield running
 
 
 async def users(lumina: Lumina) -> list[User]:

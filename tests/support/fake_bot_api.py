@@ -425,8 +425,12 @@ class FakeBotAPI:
             )
         return matching()
 
-    async def wait_idle(self, *, quiet: float = 0.05, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until every pushed update was confirmed and the bot made no call for ``quiet`` seconds."""
+    async def wait_idle(self, *, quiet: float = 0.1, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until every pushed update was confirmed and the bot made no call for ``quiet`` seconds.
+
+        A heuristic: a handler busy for longer than ``quiet`` before its first call looks idle. Prefer
+        ``wait_for`` on the call you expect; use this to assert that nothing (else) happens.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -483,10 +487,12 @@ class FakeBotAPI:
         self._seq += 1
         record = RecordedRequest(seq=self._seq, method=name, params=params, files=files, time=time.time())
         self.requests.append(record)
+        # Long polls are not "in flight" work, but their arrival confirms updates whose handlers are
+        # only starting, so it counts as activity for wait_idle's quiet period.
         is_poll = name == "getUpdates"
         if not is_poll:
             self._in_flight += 1
-            self._last_activity = asyncio.get_running_loop().time()
+        self._last_activity = asyncio.get_running_loop().time()
         try:
             response, delay = await self._respond(record, request.match_info["token"], handler)
             record.status = response.status
@@ -497,8 +503,8 @@ class FakeBotAPI:
         finally:
             if not is_poll:
                 self._in_flight -= 1
-                self._last_activity = asyncio.get_running_loop().time()
-                self._notify()
+            self._last_activity = asyncio.get_running_loop().time()
+            self._notify()
 
     async def _respond(
         self, record: RecordedRequest, token: str, handler: Callable[[RecordedRequest], Any] | None

@@ -32,14 +32,10 @@ def calendar(*body: str, prodid: str = "-//Test//Hand written//EN", crlf: bool =
     return ics("BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{prodid}", *body, "END:VCALENDAR", crlf=crlf)
 
 
-def vevent(uid: str | None, start: str, end: str | None = None, summary: str = "Booked") -> list[str]:
-    lines = ["BEGIN:VEVENT"]
-    if uid is not None:
-        lines.append(f"UID:{uid}")
-    lines.append(start if ":" in start else f"DTSTART;VALUE=DATE:{start}")
-    if end is not None:
-        lines.append(end if ":" in end else f"DTEND;VALUE=DATE:{end}")
-    return [*lines, f"SUMMARY:{summary}", "END:VEVENT"]
+def vevent(uid: str | None, start: str, end: str, summary: str = "Booked") -> list[str]:
+    uid_line = [f"UID:{uid}"] if uid is not None else []
+    dates = [f"DTSTART;VALUE=DATE:{start}", f"DTEND;VALUE=DATE:{end}"]
+    return ["BEGIN:VEVENT", *uid_line, *dates, f"SUMMARY:{summary}", "END:VEVENT"]
 
 
 def parse(

@@ -1,0 +1,64 @@
+"""/settings: which alerts to get, quiet hours, the daily summary hour. Stored on the user, applied by the jobs."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.keyboards.callbacks import MenuCB
+from bot.keyboards.settings import SettingsCB, quiet_keyboard, settings_keyboard, summary_keyboard
+from bot.routers.replies import edit_or_answer, expired
+from bot.services import Services
+from bot.views.settings import quiet_text, settings_text, summary_text
+from domain import alerts
+from storage.models import User
+
+
+async def _main_screen(session: AsyncSession, user: User, services: Services) -> tuple[str, InlineKeyboardMarkup]:
+    gets_alerts = await alerts.receives_alerts(session, user)
+    text = settings_text(
+        user,
+        alerts=gets_alerts,
+        checkin_at=services.settings.checkin_reminder_time,
+        checkout_at=services.settings.checkout_reminder_time,
+    )
+    return text, settings_keyboard(user, alerts=gets_alerts)
+
+
+def get_router() -> Router:
+    router = Router(name="settings")
+
+    @router.message(Command("settings"))
+    async def show(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+        await edit_or_answer(message, *await _main_screen(session, user, services))
+
+    @router.callback_query(MenuCB.filter(F.to == "settings"))
+    async def show_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+        await edit_or_answer(query, *await _main_screen(session, user, services))
+
+    @router.callback_query(SettingsCB.filter())
+    async def change(
+        query: CallbackQuery, callback_data: SettingsCB, user: User, session: AsyncSession, services: Services
+    ) -> None:
+        action, value, now = callback_data.action, callback_data.value, services.clock()
+        if action == "quiet" and not value:
+            await edit_or_answer(query, quiet_text(), quiet_keyboard(user))
+            return
+        if action == "summary" and not value:
+            await edit_or_answer(query, summary_text(), summary_keyboard(user))
+            return
+        if action == "kind" and value in alerts.PREFERENCES:
+            await alerts.toggle_preference(session, user, value, now=now)
+        elif action == "quiet" and (value == "off" or value in alerts.QUIET_PRESETS):
+            await alerts.set_quiet_hours(session, user, None if value == "off" else value, now=now)
+            services.outbox_wakeup()  # alerts held by the old quiet hours may go now
+        elif action == "summary" and (value == "off" or value.isdigit() and int(value) in alerts.SUMMARY_HOURS):
+            await alerts.set_summary_hour(session, user, None if value == "off" else int(value), now=now)
+        elif action != "menu":
+            await expired(query)  # callback data is never trusted: an unknown value is an old or forged button
+            return
+        await edit_or_answer(query, *await _main_screen(session, user, services))
+
+    return router

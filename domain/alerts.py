@@ -1,0 +1,307 @@
+"""Who wants to hear what, and when: alert kinds and preferences, quiet hours, the delivery decision for one row.
+
+The decision functions are pure (time, zones and preferences handed in); the few queries at the bottom load what
+they need. Quiet hours are applied at delivery time, not when a row is queued: the rows are written by other
+transactions (sync, conflict check) that should not care about anybody's sleep, and a preference changed after
+an alert was queued (quiet hours switched off, a kind turned off) still takes effect.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditLog, Outbox, Property, PropertyAccess, User
+from storage.repositories import ALERT_ROLES
+
+# The switches a user sees in /settings, in display order. Stored in User.alert_kinds (None = all of them).
+PREFERENCES = (
+    "booking_new",
+    "booking_changed",
+    "booking_cancelled",
+    "conflicts",
+    "feeds",
+    "blocks",
+    "checkin_reminder",
+    "checkout_reminder",
+)
+PREFERENCE_OF_KIND = {
+    "booking_new": "booking_new",
+    "booking_changed": "booking_changed",
+    "booking_cancelled": "booking_cancelled",
+    "booking_restored": "booking_cancelled",  # the undoing of a cancellation belongs with cancellations
+    "conflict_opened": "conflicts",
+    "conflict_closed": "conflicts",
+    "feed_trouble": "feeds",
+    "feed_recovered": "feeds",
+    "blocks_summary": "blocks",
+    "checkin_reminder": "checkin_reminder",
+    "checkout_reminder": "checkout_reminder",
+}
+# "summary" is governed by User.summary_hour and "turnover" by the cleaner role: no switch for either.
+ALWAYS_ON_CLASS = "double_booking"
+
+# (start, end) presets offered in /settings; the key is what callback data carries.
+QUIET_PRESETS: dict[str, tuple[time, time]] = {
+    "22-7": (time(22, 0), time(7, 0)),
+    "23-8": (time(23, 0), time(8, 0)),
+    "0-8": (time(0, 0), time(8, 0)),
+}
+SUMMARY_HOURS = (6, 7, 8, 9, 10)
+
+
+def wants(alert_kinds: Sequence[Any] | None, kind: str, payload: dict[str, Any]) -> bool:
+    """Whether a user with these switches gets an alert of this kind. Double bookings cannot be turned off."""
+    if kind in ("conflict_opened", "conflict_closed") and payload.get("class") == ALWAYS_ON_CLASS:
+        return True
+    preference = PREFERENCE_OF_KIND.get(kind)
+    if preference is None or alert_kinds is None:
+        return True
+    return preference in alert_kinds
+
+
+def enabled_preferences(alert_kinds: Sequence[Any] | None) -> set[str]:
+    return set(PREFERENCES) if alert_kinds is None else {k for k in alert_kinds if k in PREFERENCES}
+
+
+def toggled(alert_kinds: Sequence[Any] | None, preference: str) -> list[str] | None:
+    """The new switches after flipping one; back to None (everything, including kinds added later) when all are on."""
+    if preference not in PREFERENCES:
+        raise ValueError(f"unknown alert preference {preference!r}")
+    enabled = enabled_preferences(alert_kinds) ^ {preference}
+    return None if enabled == set(PREFERENCES) else [p for p in PREFERENCES if p in enabled]
+
+
+# --- time ---------------------------------------------------------------------------------------------------
+
+
+def zone_or(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    if not name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time on a local day.
+
+    In a daylight-saving gap (02:30 on the spring-forward night) the old offset applies, which lands just after
+    the gap; an ambiguous time (the autumn night) means its first occurrence.
+    """
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def quiet_until(now: datetime, start: time | None, end: time | None, zone: ZoneInfo) -> datetime | None:
+    """The end of the quiet period `now` falls in (UTC), or None when it is not quiet. Handles 22:00-07:00 spans."""
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    if start < end:
+        inside, end_day = start <= clock < end, local.date()
+    else:
+        inside = clock >= start or clock < end
+        end_day = local.date() if clock < end else date.fromordinal(local.date().toordinal() + 1)
+    if not inside:
+        return None
+    until = local_instant(end_day, end, zone)
+    return until if until > now else None
+
+
+def user_zone(own: str | None, property_zones: Sequence[str], default: ZoneInfo) -> ZoneInfo:
+    """A person's time zone: their own if they set one, else the most common one of their properties (hosts mostly
+    live where they rent), else the installation's default."""
+    if own:
+        return zone_or(own, default)
+    if property_zones:
+        name, _count = Counter(property_zones).most_common(1)[0]
+        return zone_or(name, default)
+    return default
+
+
+# --- the decision for one outbox row --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Literal["send", "skip", "defer", "dead"]
+    until: datetime | None = None  # for defer
+    reason: str | None = None
+
+
+SEND = Decision("send")
+
+
+def decide(
+    *,
+    kind: str,
+    urgent: bool,
+    payload: dict[str, Any],
+    user_active: bool,
+    alert_kinds: Sequence[Any] | None,
+    quiet_start: time | None,
+    quiet_end: time | None,
+    zone: ZoneInfo,
+    now: datetime,
+    silent: bool = False,
+) -> Decision:
+    """What to do with a due row now. `silent`: it makes no sound (an edit of a message already sent), so quiet
+    hours do not apply to it; `urgent` (double bookings) breaks through them."""
+    if not user_active:
+        return Decision("dead", reason="user inactive (blocked the bot)")
+    if not wants(alert_kinds, kind, payload):
+        return Decision("skip", reason="turned off by the user")
+    if not urgent and not silent:
+        until = quiet_until(now, quiet_start, quiet_end, zone)
+        if until is not None:
+            return Decision("defer", until=until, reason="quiet hours")
+    return SEND
+
+
+# --- queries --------------------------------------------------------------------------------------------------
+
+
+async def add_outbox_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows, ignoring those whose idempotency key exists: a second run of a job adds nothing, and two
+    instances racing cannot fail each other's transaction. Returns how many were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Outbox).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    result = await session.execute(statement)
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
+
+
+def outbox_row(
+    user: User,
+    kind: str,
+    key: str,
+    *,
+    now: datetime,
+    payload: dict[str, Any],
+    property_id: int | None = None,
+    booking_id: int | None = None,
+    urgent: bool = False,
+) -> dict[str, Any]:
+    return {
+        "idempotency_key": key[:128],
+        "user_id": user.id,
+        "chat_id": user.telegram_id,
+        "kind": kind,
+        "urgent": urgent,
+        "property_id": property_id,
+        "booking_id": booking_id,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+async def key_exists(session: AsyncSession, key: str) -> bool:
+    return bool(await session.scalar(select(exists().where(Outbox.idempotency_key == key))))
+
+
+async def property_zones_by_user(session: AsyncSession, users: Sequence[User]) -> dict[int, list[str]]:
+    """The time zones of the properties each user can see (any role), for user_zone()."""
+    result: dict[int, list[str]] = {user.id: [] for user in users}
+    if any(user.role == "owner" for user in users):
+        every = list((await session.scalars(select(Property.timezone).where(Property.archived_at.is_(None)))).all())
+        for user in users:
+            if user.role == "owner":
+                result[user.id] = every
+    others = [user.id for user in users if user.role != "owner"]
+    if others:
+        rows = await session.execute(
+            select(PropertyAccess.user_id, Property.timezone)
+            .join(Property, Property.id == PropertyAccess.property_id)
+            .where(PropertyAccess.user_id.in_(others), Property.archived_at.is_(None))
+        )
+        for user_id, zone in rows:
+            result[user_id].append(zone)
+    return result
+
+
+async def zones_for(session: AsyncSession, users: Sequence[User], default: ZoneInfo) -> dict[int, ZoneInfo]:
+    by_user = await property_zones_by_user(session, users)
+    return {user.id: user_zone(user.timezone, by_user.get(user.id, []), default) for user in users}
+
+
+async def receives_alerts(session: AsyncSession, user: User) -> bool:
+    """Owners, and people given a property as manager or viewer; cleaners only get turnovers."""
+    if user.role == "owner":
+        return True
+    query = exists().where(PropertyAccess.user_id == user.id, PropertyAccess.role.in_(ALERT_ROLES))
+    return bool(await session.scalar(select(query)))
+
+
+async def visible_alert_property_ids(session: AsyncSession, user: User) -> list[int]:
+    """The properties a user hears about (the summary's scope): all for owners, else as manager or viewer."""
+    query = select(Property.id).where(Property.archived_at.is_(None))
+    if user.role != "owner":
+        query = query.join(PropertyAccess, PropertyAccess.property_id == Property.id).where(
+            PropertyAccess.user_id == user.id, PropertyAccess.role.in_(ALERT_ROLES)
+        )
+    return list((await session.scalars(query.order_by(Property.id))).all())
+
+
+# --- changing preferences (the /settings handlers call these) ----------------------------------------------
+
+
+def _audit(session: AsyncSession, user: User, action: str, before: Any, after: Any, now: datetime) -> None:
+    session.add(
+        AuditLog(
+            at=now,
+            user_id=user.id,
+            action=action,
+            entity="user",
+            entity_id=user.id,
+            details={"from": before, "to": after},
+        )
+    )
+
+
+async def toggle_preference(session: AsyncSession, user: User, preference: str, *, now: datetime) -> bool:
+    """Flip one switch; returns whether it is now on."""
+    before = user.alert_kinds
+    user.alert_kinds = toggled(before, preference)  # a new list, so the JSON column is seen as changed
+    _audit(session, user, "user.alert_kinds", before, user.alert_kinds, now)
+    return preference in enabled_preferences(user.alert_kinds)
+
+
+async def set_quiet_hours(session: AsyncSession, user: User, preset: str | None, *, now: datetime) -> None:
+    """`preset` is a QUIET_PRESETS key, or None for no quiet hours. Alerts held back by the old quiet hours are
+    released, so the delivery job weighs them against the new ones at once."""
+    start, end = QUIET_PRESETS[preset] if preset is not None else (None, None)
+    before = [t.strftime("%H:%M") if t else None for t in (user.quiet_start, user.quiet_end)]
+    user.quiet_start, user.quiet_end = start, end
+    _audit(session, user, "user.quiet_hours", before, [t.strftime("%H:%M") if t else None for t in (start, end)], now)
+    await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.user_id == user.id,
+            Outbox.status == "pending",
+            Outbox.attempts == 0,  # a row waiting for a retry keeps its backoff
+            or_(Outbox.not_before.is_(None), Outbox.not_before > now),
+        )
+        .values(not_before=None)
+    )
+
+
+async def set_summary_hour(session: AsyncSession, user: User, hour: int | None, *, now: datetime) -> None:
+    if hour is not None and hour not in SUMMARY_HOURS:
+        raise ValueError(f"summary hour {hour} not offered")
+    _audit(session, user, "user.summary_hour", user.summary_hour, hour, now)
+    user.summary_hour = hour

@@ -1,0 +1,600 @@
+"""Delivering the outbox to Telegram: oldest first, in order per chat, within Telegram's limits, never lost, and
+once each except in one documented window.
+
+A row goes pending → sending (claimed) → sent, or back to pending (retry later), or dead (the user blocked the bot,
+Telegram refused it for good, it cannot be rendered), or skipped (a kind the user turned off, a superseded turnover).
+
+Exactly once, and the crash window
+----------------------------------
+Claiming is a short transaction (status "sending", attempts + 1, and a lease: not_before = now + lease). The send
+happens outside any transaction, and its outcome is recorded in another short transaction. If the process dies
+after Telegram accepted a message but before "sent" was committed, nothing can tell afterwards whether it arrived:
+the Bot API has no idempotency key and no way to read a chat. We choose at-least-once: a row left in "sending" is
+sent again (at start on SQLite, where one process owns the database; elsewhere once its lease has expired). No alert
+is ever lost, and a duplicate needs a crash inside that window (one HTTP answer plus one commit: milliseconds) or a
+send whose answer timed out after Telegram had taken it. A stop is not a crash: no new rows are claimed, rows still
+waiting for a rate-limit slot are handed back untouched, and sends already on the wire finish and are recorded
+(shielded from the cancellation), so stopping or restarting `lumina run` never duplicates.
+
+Several delivery loops never send a row twice: on PostgreSQL the claim reads with FOR UPDATE SKIP LOCKED; on SQLite
+(one process) the job runs once and the claim's UPDATE ... WHERE status = 'pending' is the guard. Per-chat order
+holds across loops too: a row is claimable only when no older row of its chat is pending or being sent (an urgent
+row only waits for one being sent: a double booking overtakes alerts held back by quiet hours or a retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from domain import alerts
+from jobs.clock import Clock, utc_now
+from jobs.ratelimit import SendLimits, TooLong
+from storage.models import Outbox, TurnoverMessage, User
+
+log = logging.getLogger("lumina.delivery")
+
+
+# --- what the composition root plugs in ------------------------------------------------------------------------
+
+
+class DeliveryError(Exception):
+    """A send failed; the subclass says what to do with the row."""
+
+
+class RetryAfter(DeliveryError):
+    """Telegram's 429: wait this long before the next message to this chat."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {seconds}")
+        self.seconds = seconds
+
+
+class TransientError(DeliveryError):
+    """Network error, timeout, 5xx, an answer that is not Telegram's: retry with backoff."""
+
+
+class ChatBlocked(DeliveryError):
+    """403: the user blocked the bot (or deleted their account). Stop sending to them."""
+
+
+class PermanentError(DeliveryError):
+    """400 and the like: this message will never be accepted."""
+
+
+class MessageGone(DeliveryError):
+    """An edit found no message to edit (deleted by the user): send a new one instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    text: str
+    callback_data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A message as plain data (HTML text, inline buttons), so this package never imports aiogram."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: int, message: Rendered) -> int:
+        """Returns the new message's id; raises a DeliveryError subclass."""
+        ...
+
+    async def edit(self, chat_id: int, message_id: int, message: Rendered) -> int: ...
+
+
+class Renderer(Protocol):
+    def __call__(self, row: Outbox, user: User) -> Rendered: ...
+
+
+class Wakeup:
+    """Tells the delivery job that rows were queued. Built before the job exists (the syncer needs it first), so
+    the job connects to it later; calling it with nobody connected does nothing."""
+
+    def __init__(self) -> None:
+        self._targets: list[Callable[[], None]] = []
+
+    def connect(self, target: Callable[[], None]) -> None:
+        self._targets.append(target)
+
+    def __call__(self) -> None:
+        for target in self._targets:
+            target()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    global_rate: float = 25.0  # messages a second in all
+    chat_rate: float = 1.0  # messages a second per chat
+    interval: float = 5.0  # seconds between passes when nobody wakes the job
+    lease: float = 120.0  # a claimed row unrecorded this long was claimed by a process that died
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    max_wait: float = 10.0  # a row that would wait longer for a slot is handed back rather than held
+    stop_grace: float = 35.0  # how long a stop waits for sends already on the wire
+    max_unexpected: int = 5  # unclassified errors (bugs) before a row is given up
+    default_timezone: str = "America/Sao_Paulo"
+    recover_all_on_start: bool = False  # SQLite: this process owns the database, every "sending" row is orphaned
+    max_in_flight: int = 0  # rows claimed at once; 0 = twice the global rate (about two seconds of work)
+
+    @property
+    def in_flight(self) -> int:
+        return self.max_in_flight or max(4, int(self.global_rate * 2))
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    edited: int = 0
+    retried: int = 0
+    dead: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    recovered: int = 0
+
+
+@dataclass(slots=True)
+class _Claim:
+    row: Outbox
+    user: User
+    edit_message_id: int | None = None
+    turnover_id: int | None = None
+
+
+@dataclass
+class _Flight:
+    """Rows this process has claimed and not yet recorded, and which of them are on the wire."""
+
+    claimed: set[int] = field(default_factory=set)
+    on_wire: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+
+
+class Delivery:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        sender: Sender,
+        renderer: Renderer,
+        *,
+        config: DeliveryConfig = DeliveryConfig(),
+        clock: Clock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._sender = sender
+        self._render = renderer
+        self.config = config
+        self._clock = clock
+        self._mono = monotonic
+        self.limits = SendLimits(config.global_rate, config.chat_rate, now=monotonic)
+        self.stats = DeliveryStats()
+        self._default_zone = ZoneInfo(config.default_timezone)
+        self._zones: dict[int, tuple[ZoneInfo, float]] = {}
+        self._woken = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._started = False
+        self._flight = _Flight()
+        self._recent_429: deque[tuple[float, int]] = deque()
+        self._transient_streak = 0
+
+    # --- running ---------------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """New rows were queued: deliver now rather than at the next tick. Safe to call from any coroutine."""
+        self._woken.set()
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="outbox-delivery")
+
+    async def stop(self) -> None:
+        """Stop claiming, hand back rows not yet sent, finish the sends on the wire (see the module docstring)."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.run_pass()
+            except Exception:  # the database went away, say: log, and try again at the next tick
+                log.exception("delivery pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), timeout=self.config.interval)
+
+    async def run_pass(self) -> None:
+        """Deliver every row due now; returns when nothing more is due (rows in backoff wait for a later pass)."""
+        if not self._started:
+            await self.recover(everything=self.config.recover_all_on_start)
+            self._started = True
+        else:
+            await self.recover(everything=False)
+        active: dict[int, asyncio.Task[None]] = {}  # user id -> the unit delivering that chat's current row
+        try:
+            while True:
+                self._woken.clear()
+                progressed = False
+                free = self.config.in_flight - len(active)
+                if not self._stopping and free > 0 and self.limits.global_wait() <= 0:
+                    claims, decided = await self._claim(free, exclude=set(active))
+                    for claim in claims:
+                        active[claim.user.id] = asyncio.create_task(self._deliver(claim))
+                    progressed = bool(claims) or decided > 0
+                if not active:
+                    pause = self.limits.global_wait()
+                    if self._stopping or not (progressed or pause):
+                        break
+                    await self._sleep_or_wake(pause)
+                    continue
+                waker = asyncio.create_task(self._woken.wait())
+                await asyncio.wait(
+                    [*active.values(), waker],
+                    timeout=self.limits.global_wait() or None,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                waker.cancel()
+                for user_id in [user_id for user_id, task in active.items() if task.done()]:
+                    active.pop(user_id)
+        except asyncio.CancelledError:
+            await self._abort(list(active.values()))
+            raise
+        self.limits.forget_idle()
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._woken.wait(), timeout=seconds)
+
+    async def _abort(self, units: Sequence[asyncio.Task[None]]) -> None:
+        """Cancelled: units waiting for a slot end now; sends on the wire get stop_grace to finish and be recorded;
+        rows never sent go back to pending untouched. A send cut off after the grace stays "sending" (a crash)."""
+        for unit in units:
+            unit.cancel()
+        await asyncio.gather(*units, return_exceptions=True)
+        wire = list(self._flight.on_wire.values())
+        if wire:
+            _done, late = await asyncio.wait(wire, timeout=self.config.stop_grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        unsent = self._flight.claimed - set(self._flight.on_wire)
+        if unsent:
+            with contextlib.suppress(Exception):
+                await self._release(sorted(unsent))
+        self._flight = _Flight()
+
+    # --- claiming --------------------------------------------------------------------------------------------
+
+    async def recover(self, *, everything: bool) -> int:
+        """Rows left in "sending" by a process that stopped mid-send go back to pending: sent again, maybe twice
+        (the crash window). `everything`: at start when this process alone owns the database (SQLite)."""
+        now = self._clock()
+        condition = [Outbox.status == "sending"]
+        if not everything:
+            condition.append(or_(Outbox.not_before.is_(None), Outbox.not_before < now))
+        if self._flight.claimed:
+            condition.append(Outbox.id.not_in(self._flight.claimed))
+        async with self._sessions.begin() as session:
+            ids = (
+                await session.scalars(
+                    update(Outbox)
+                    .where(*condition)
+                    .values(status="pending", not_before=None, last_error="interrupted while sending: sent again")
+                    .returning(Outbox.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        if ids:
+            self.stats.recovered += len(ids)
+            log.warning(
+                "outbox rows were being sent when a process stopped; sending them again (each may arrive twice)",
+                extra={"outbox_ids": list(ids)[:50], "count": len(ids)},
+            )
+        return len(ids)
+
+    async def _claim(self, limit: int, *, exclude: set[int]) -> tuple[list[_Claim], int]:
+        """One short transaction: pick each free chat's next due row, decide it (skip, defer, dead, send) and mark
+        the ones to send as "sending". Returns the claims and how many rows were otherwise decided."""
+        now = self._clock()
+        earlier = aliased(Outbox)
+        blocked = exists().where(
+            earlier.user_id == Outbox.user_id,
+            earlier.id < Outbox.id,
+            or_(earlier.status == "sending", and_(earlier.status == "pending", Outbox.urgent.is_(False))),
+        )
+        query = (
+            select(Outbox, User)
+            .join(User, User.id == Outbox.user_id)
+            .where(
+                Outbox.status == "pending",
+                or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
+                ~blocked,
+            )
+            .order_by(Outbox.id)
+            .limit(limit * 2)  # a chat can show two candidates (its head and an urgent row)
+            .with_for_update(of=Outbox, skip_locked=True)
+        )
+        if exclude:
+            query = query.where(Outbox.user_id.not_in(exclude))
+        claims: list[_Claim] = []
+        decided = 0
+        async with self._sessions.begin() as session:
+            rows = (await session.execute(query)).all()
+            if not rows:
+                return [], 0
+            zones = await self._zones_for(session, [user for _row, user in rows])
+            seen: set[int] = set()
+            for row, user in rows:
+                if user.id in seen:
+                    continue
+                seen.add(user.id)
+                claim = _Claim(row, user)
+                silent = False
+                if row.kind == "turnover":
+                    tm = await session.get(TurnoverMessage, int(row.payload.get("turnover_message_id") or 0))
+                    if tm is None:
+                        row.status, row.last_error = "skipped", "turnover message gone"
+                        decided += 1
+                        continue
+                    claim.turnover_id, claim.edit_message_id = tm.id, tm.message_id
+                    silent = tm.message_id is not None  # an edit makes no sound: quiet hours do not hold it
+                decision = alerts.decide(
+                    kind=row.kind,
+                    urgent=row.urgent,
+                    payload=row.payload,
+                    user_active=user.is_active,
+                    alert_kinds=user.alert_kinds,
+                    quiet_start=user.quiet_start,
+                    quiet_end=user.quiet_end,
+                    zone=zones[user.id],
+                    now=now,
+                    silent=silent,
+                )
+                if decision.action == "send":
+                    if len(claims) < limit:
+                        claims.append(claim)
+                    continue
+                decided += 1
+                if decision.action == "defer":
+                    row.not_before = decision.until
+                    self.stats.deferred += 1
+                else:
+                    row.status, row.last_error = ("skipped" if decision.action == "skip" else "dead"), decision.reason
+                    if decision.action == "skip":
+                        self.stats.skipped += 1
+                    else:
+                        self.stats.dead += 1
+            if claims:
+                got = set(
+                    (
+                        await session.scalars(
+                            update(Outbox)
+                            .where(Outbox.id.in_([c.row.id for c in claims]), Outbox.status == "pending")
+                            .values(
+                                status="sending",
+                                attempts=Outbox.attempts + 1,
+                                not_before=now + timedelta(seconds=self.config.lease),
+                            )
+                            .returning(Outbox.id)
+                        )
+                    ).all()
+                )
+                claims = [c for c in claims if c.row.id in got]
+        self._flight.claimed.update(c.row.id for c in claims)
+        return claims, decided
+
+    async def _zones_for(self, session: AsyncSession, users: Sequence[User]) -> dict[int, ZoneInfo]:
+        """Each user's time zone (for quiet hours), cached for five minutes: it needs a query per batch otherwise."""
+        now = self._mono()
+        stale = {u.id: u for u in users if u.id not in self._zones or self._zones[u.id][1] < now}
+        if stale:
+            for user_id, zone in (await alerts.zones_for(session, list(stale.values()), self._default_zone)).items():
+                self._zones[user_id] = (zone, now + 300)
+        return {u.id: self._zones[u.id][0] for u in users}
+
+    # --- one row ---------------------------------------------------------------------------------------------
+
+    async def _deliver(self, claim: _Claim) -> None:
+        row = claim.row
+        try:
+            message = self._render(row, claim.user)
+        except Exception:
+            log.exception("alert could not be rendered", extra={"outbox_id": row.id, "kind": row.kind})
+            await self._record(self._finish, row, "dead", "render error")
+            self._flight.claimed.discard(row.id)
+            return
+        try:
+            await self.limits.acquire(row.chat_id, max_wait=self.config.max_wait)
+        except TooLong as wait:
+            await self._record(self._release, [row.id], wait.until - self._mono())
+            return
+        # From here on the message may reach Telegram: a cancellation must not cut it off before it is recorded.
+        wire = asyncio.create_task(self._send_and_record(claim, message))
+        self._flight.on_wire[row.id] = wire
+        wire.add_done_callback(lambda _task: self._flight.on_wire.pop(row.id, None))
+        await asyncio.shield(wire)
+
+    async def _send_and_record(self, claim: _Claim, message: Rendered) -> None:
+        row = claim.row
+        edited = False
+        try:
+            if claim.edit_message_id is not None:
+                try:
+                    message_id = await self._sender.edit(row.chat_id, claim.edit_message_id, message)
+                    edited = True
+                except MessageGone:
+                    message_id = await self._sender.send(row.chat_id, message)
+            else:
+                message_id = await self._sender.send(row.chat_id, message)
+        except RetryAfter as error:
+            await self._on_retry_after(row, error)
+        except TransientError as error:
+            await self._on_transient(row, str(error))
+        except ChatBlocked as error:
+            await self._record(self._block_user, row, str(error))
+        except PermanentError as error:
+            log.warning(
+                "Telegram refused an alert for good",
+                extra={"outbox_id": row.id, "user_id": row.user_id, "kind": row.kind, "error": str(error)},
+            )
+            await self._record(self._finish, row, "dead", str(error)[:500])
+        except Exception as error:  # a bug, or an error nobody classified: retry a few times, then give up
+            log.exception("unexpected error sending an alert", extra={"outbox_id": row.id, "kind": row.kind})
+            if row.attempts >= self.config.max_unexpected:
+                await self._record(self._finish, row, "dead", f"{type(error).__name__}: {error}"[:500])
+            else:
+                await self._record(self._retry, row, self._backoff(row.attempts), f"{type(error).__name__}")
+        else:
+            self._transient_streak = 0
+            await self._record(self._mark_sent, claim, message_id)
+            if edited:
+                self.stats.edited += 1
+            else:
+                self.stats.sent += 1
+        finally:
+            self._flight.claimed.discard(row.id)
+
+    async def _on_retry_after(self, row: Outbox, error: RetryAfter) -> None:
+        """Wait what Telegram asks, for this chat; for everyone when 429s come for several chats within a second
+        (Telegram does not say which limit was hit, and we already pace each chat below its own limit)."""
+        seconds = max(float(error.seconds), 0.0)
+        self.limits.pause_chat(row.chat_id, seconds)
+        now = self._mono()
+        self._recent_429.append((now, row.chat_id))
+        while self._recent_429 and now - self._recent_429[0][0] > 1.0:
+            self._recent_429.popleft()
+        if len({chat for _at, chat in self._recent_429}) >= 2:
+            self.limits.pause_all(seconds)
+            log.warning("Telegram flood limit for the whole bot; pausing", extra={"seconds": seconds})
+        await self._record(self._retry, row, seconds, f"429: {error}"[:500])
+
+    async def _on_transient(self, row: Outbox, error: str) -> None:
+        """Backoff for this row; after three failures in a row everywhere, a pause for all (Telegram is down)."""
+        self._transient_streak += 1
+        if self._transient_streak >= 3:
+            self.limits.pause_all(self._backoff(self._transient_streak - 2))
+        log.info("alert send failed, will retry", extra={"outbox_id": row.id, "attempts": row.attempts, "error": error})
+        await self._record(self._retry, row, self._backoff(row.attempts), error[:500])
+
+    def _backoff(self, attempts: int) -> float:
+        delay = min(self.config.backoff_cap, self.config.backoff_base * 2 ** max(attempts - 1, 0))
+        return delay * random.uniform(0.8, 1.2)
+
+    # --- recording (each a short transaction) ------------------------------------------------------------------
+
+    async def _record(self, write: Callable[..., Any], *args: Any) -> None:
+        """A result must be written: retry a database hiccup a few times (a row left "sending" would be sent again)."""
+        for attempt in range(3):
+            try:
+                await write(*args)
+                return
+            except Exception:
+                if attempt == 2:
+                    log.exception("could not record a delivery result", extra={"write": write.__name__})
+                    return
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    async def _mark_sent(self, claim: _Claim, message_id: int) -> None:
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.id == claim.row.id, Outbox.status == "sending")
+                .values(status="sent", telegram_message_id=message_id, sent_at=now, not_before=None, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+            if claim.turnover_id is not None:
+                await session.execute(
+                    update(TurnoverMessage)
+                    .where(TurnoverMessage.id == claim.turnover_id)
+                    .values(message_id=message_id)
+                    .execution_options(synchronize_session=False)
+                )
+        if getattr(result, "rowcount", 1) == 0:
+            log.error(
+                "a sent row had been taken back (its lease expired): it may have been sent twice",
+                extra={"outbox_id": claim.row.id},
+            )
+
+    async def _retry(self, row: Outbox, delay: float, error: str) -> None:
+        self.stats.retried += 1
+        await self._set(row.id, status="pending", not_before=self._clock() + timedelta(seconds=delay), last_error=error)
+
+    async def _finish(self, row: Outbox, status: str, error: str) -> None:
+        self.stats.dead += status == "dead"
+        await self._set(row.id, status=status, not_before=None, last_error=error)
+
+    async def _set(self, row_id: int, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row_id, Outbox.status == "sending")
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _block_user(self, row: Outbox, error: str) -> None:
+        """403: the user is inactive until they write to the bot again; nothing waiting for them goes out."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(User)
+                .where(User.id == row.user_id)
+                .values(is_active=False)
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id)
+                .values(status="dead", last_error=f"403: {error}"[:500], not_before=None)
+                .execution_options(synchronize_session=False)
+            )
+            others = await session.execute(
+                update(Outbox)
+                .where(Outbox.user_id == row.user_id, Outbox.status == "pending")
+                .values(status="dead", last_error="the user blocked the bot")
+                .execution_options(synchronize_session=False)
+            )
+        self.stats.dead += 1 + max(int(getattr(others, "rowcount", 0) or 0), 0)
+        self._zones.pop(row.user_id, None)
+        log.info("user blocked the bot; marked inactive", extra={"user_id": row.user_id, "outbox_id": row.id})
+
+    async def _release(self, row_ids: list[int], delay: float | None = None) -> None:
+        """Claimed but never sent: back to pending as if never claimed."""
+        not_before = self._clock() + timedelta(seconds=delay) if delay else None
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(row_ids), Outbox.status == "sending")
+                .values(status="pending", attempts=Outbox.attempts - 1, not_before=not_before)
+                .execution_options(synchronize_session=False)
+            )
+        self._flight.claimed.difference_update(row_ids)
+
+    # --- for tests, the benchmark and /ready ------------------------------------------------------------------
+
+    async def backlog(self) -> int:
+        """Rows still to deliver (pending or sending)."""
+        async with self._sessions() as session:
+            query = select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))
+            return int(await session.scalar(query) or 0)

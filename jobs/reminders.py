@@ -1,0 +1,79 @@
+"""The once-a-minute job: daily summaries, check-in and check-out reminders, and the periodic turnover refresh.
+
+Each run asks the pure "what is due at this instant" functions of the domain and queues the answers with
+idempotency keys (summary:<user>:<local date>, checkin:<booking>:<date>:<user>, ...), so a restart, a second run
+or a second instance never doubles anything. Delivery (quiet hours included) is the outbox job's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.reminders import ReminderTimes, queue_reminders
+from domain.summary import GRACE, queue_summaries
+from domain.turnovers import refresh_all
+from jobs.clock import Clock, utc_now
+
+log = logging.getLogger("lumina.reminders")
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderConfig:
+    times: ReminderTimes = ReminderTimes()
+    default_timezone: str = "America/Sao_Paulo"
+    summary_grace: timedelta = GRACE
+    turnover_refresh: timedelta = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class ReminderRun:
+    summaries: int = 0
+    reminders: int = 0
+    turnovers: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.summaries + self.reminders + self.turnovers
+
+
+class ReminderJob:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        config: ReminderConfig = ReminderConfig(),
+        clock: Clock = utc_now,
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._clock = clock
+        self._on_queued = on_queued
+        self._zone = ZoneInfo(config.default_timezone)
+        self._turnovers_at: datetime | None = None
+
+    async def run(self) -> ReminderRun:
+        now = self._clock()
+        run = ReminderRun()
+        async with self._sessions.begin() as session:
+            run.summaries = await queue_summaries(
+                session, now=now, default_zone=self._zone, grace=self._config.summary_grace
+            )
+            run.reminders = await queue_reminders(session, now=now, times=self._config.times)
+            if self._turnovers_at is None or now - self._turnovers_at >= self._config.turnover_refresh:
+                run.turnovers = await refresh_all(session, now=now)
+                self._turnovers_at = now
+        if run.total:
+            log.info(
+                "reminders queued",
+                extra={"summaries": run.summaries, "reminders": run.reminders, "turnovers": run.turnovers},
+            )
+            if self._on_queued is not None:
+                self._on_queued()
+        return run
