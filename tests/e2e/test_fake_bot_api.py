@@ -31,9 +31,7 @@ from aiogram.types import (
 from tests.support.fake_bot_api import FakeBotAPI, make_bot, polling
 
 HOST = 5511987654321 % 10**10  # a realistic 10-digit Telegram user id
-KEYBOARD = InlineKeyboardMarkup(
-    inline_keyboard=[[InlineKeyboardButton(text="Confirmar", callback_data="confirm")]]
-)
+KEYBOARD = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Confirmar", callback_data="confirm")]])
 
 
 @pytest.fixture
@@ -122,9 +120,7 @@ async def test_pushed_document_is_downloaded_by_handler(fake_api: FakeBotAPI, bo
 
 
 async def test_wait_idle_and_dropped_update_types(fake_api: FakeBotAPI, bot: Bot) -> None:
-    fake_api.push_update(
-        {"edited_message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}}
-    )
+    fake_api.push_update({"edited_message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}})
     fake_api.push_message(HOST, "/start")
 
     await fake_api.wait_idle()

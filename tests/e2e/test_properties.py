@@ -13,17 +13,41 @@ from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
 T = {
-    "pt-BR": {"name_q": "Qual é o nome do imóvel?", "too_long": "Está longo demais: 5000 caracteres, no máximo 120.",
-              "time_bad": "Não entendi esse horário", "saved": "Imóvel salvo.", "email_bad": "não parece um endereço",
-              "skip": "Pular", "add": "Adicionar imóvel", "html": "página da web", "nothing": "Nada foi adicionado",
-              "reservations": "2 reservas · 1 período bloqueado · próximo check-in", "edit": "Editar",
-              "archive": "Arquivar", "yes": "Sim", "archived": "Arquivado", "cancelled": "Cancelado. Nada foi alterado."},
-    "en": {"name_q": "What is the property called?", "too_long": "That is too long: 5000 characters, at most 120.",
-           "time_bad": "I could not read that time", "saved": "Property saved.", "email_bad": "does not look like",
-           "skip": "Skip", "add": "Add a property", "html": "web page", "nothing": "Nothing was added",
-           "reservations": "2 reservations · 1 blocked period · next check-in", "edit": "Edit",
-           "archive": "Archive", "yes": "Yes", "archived": "Archived", "cancelled": "Cancelled. Nothing was changed."},
-}  # fmt: skip
+    "pt-BR": {
+        "name_q": "Qual é o nome do imóvel?",
+        "too_long": "Está longo demais: 5000 caracteres, no máximo 120.",
+        "time_bad": "Não entendi esse horário",
+        "saved": "Imóvel salvo.",
+        "email_bad": "não parece um endereço",
+        "skip": "Pular",
+        "add": "Adicionar imóvel",
+        "html": "página da web",
+        "nothing": "Nada foi adicionado",
+        "reservations": "2 reservas · 1 período bloqueado · próximo check-in",
+        "edit": "Editar",
+        "archive": "Arquivar",
+        "yes": "Sim",
+        "archived": "Arquivado",
+        "cancelled": "Cancelado. Nada foi alterado.",
+    },
+    "en": {
+        "name_q": "What is the property called?",
+        "too_long": "That is too long: 5000 characters, at most 120.",
+        "time_bad": "I could not read that time",
+        "saved": "Property saved.",
+        "email_bad": "does not look like",
+        "skip": "Skip",
+        "add": "Add a property",
+        "html": "web page",
+        "nothing": "Nothing was added",
+        "reservations": "2 reservations · 1 blocked period · next check-in",
+        "edit": "Edit",
+        "archive": "Archive",
+        "yes": "Yes",
+        "archived": "Archived",
+        "cancelled": "Cancelled. Nothing was changed.",
+    },
+}
 
 
 async def properties(lumina: Lumina) -> list[Property]:
