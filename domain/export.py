@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.calendar.export import ExportStay, Target, render_feed, select_stays
+from domain.calendar.export import ExportStay, Target, feed_etag, render_feed, select_stays
 from domain.calendar.model import Kind
-from domain.feed_sync import content_fingerprint, local_today
+from domain.feed_sync import local_today
 from domain.properties import visible_property_ids
 from storage.models import AuditLog, Booking, Property, PropertyAccess, User
 
@@ -192,7 +192,7 @@ async def load_export_feed(session: AsyncSession, token: str, target: str, *, no
     stays = select_stays((ExportStay(*row) for row in rows), chosen, today=today)
     modified = await _last_modified(session, prop, today=today, tz=tz, now=now)
     body = render_feed(stays, property_name=prop.name, include_guest_names=prop.export_guest_names, now=modified)
-    return ExportFeed(body=body, etag=f'"{content_fingerprint(body)[:40]}"', last_modified=modified)
+    return ExportFeed(body=body, etag=feed_etag(body, now=modified), last_modified=modified)
 
 
 async def _last_modified(

@@ -6,6 +6,7 @@ icalendar objects) because it runs on every poll of every platform and must stay
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def render_feed(stays: Iterable[ExportStay], *, property_name: str, include_gues
     `now` becomes every event's DTSTAMP (one value per feed, as Airbnb and Booking.com do). Everything else
     depends only on the stays, so the same data always gives the same bytes apart from DTSTAMP lines.
     """
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _ical_stamp(now)
     head = (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
         f"PRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n"
@@ -101,6 +102,16 @@ def render_feed(stays: Iterable[ExportStay], *, property_name: str, include_gues
     return "".join(parts).encode()
 
 
+def feed_etag(body: bytes, *, now: datetime) -> str:
+    """A strong ETag over the feed without its DTSTAMP values, so it only changes when the stays do.
+
+    `now` is what render_feed was given: blanking that one value is the same as dropping the DTSTAMP lines,
+    without scanning the body line by line.
+    """
+    stamp = b"DTSTAMP:" + _ical_stamp(now).encode()
+    return '"' + hashlib.sha256(body.replace(stamp, b"DTSTAMP:")).hexdigest()[:40] + '"'
+
+
 def summary_for(stay: ExportStay, *, include_guest_names: bool) -> str:
     """Neutral words, in English like the platforms' own feeds; a guest's name only when the host opted in."""
     if stay.kind == Kind.BLOCK.value:
@@ -117,6 +128,10 @@ def escape_text(value: str) -> str:
         return value  # the usual case, and the cheap one
     value = _CONTROL_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ical_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _ical_date(day: date) -> str:

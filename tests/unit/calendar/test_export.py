@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,18 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 from icalendar import Calendar
 
-from domain.calendar.export import PRODID, ExportStay, Target, escape_text, fold, render_feed, select_stays
+from domain.calendar.export import (
+    PRODID,
+    ExportStay,
+    Target,
+    escape_text,
+    feed_etag,
+    fold,
+    render_feed,
+    select_stays,
+)
 from domain.calendar.parse import parse_feed
+from domain.feed_sync import content_fingerprint
 
 TODAY = date(2026, 8, 1)
 NOW = datetime(2026, 8, 1, 10, 30, 15, tzinfo=UTC)
@@ -324,3 +335,19 @@ def test_rendering_500_stays_is_fast():
         render_feed(chosen, property_name="p", include_guest_names=True, now=NOW)
     per_render = (time.perf_counter() - started) / 20
     assert per_render < 0.02, per_render  # about 1 ms on a laptop; generous for slow CI machines
+
+
+def test_etag_ignores_dtstamp_only():
+    stays = select_stays(MIX, Target.ALL, today=TODAY)
+    later = NOW + timedelta(days=1)
+    first = render_feed(stays, property_name="p", include_guest_names=False, now=NOW)
+    second = render_feed(stays, property_name="p", include_guest_names=False, now=later)
+    assert feed_etag(first, now=NOW) == feed_etag(second, now=later)
+    assert feed_etag(first, now=NOW) == feed_etag(first, now=NOW).strip('"').join('""')  # quoted, strong
+    # changes exactly when the body without its DTSTAMP lines does (what sync's content_fingerprint hashes)
+    assert content_fingerprint(first) == content_fingerprint(second)
+    moved = [*stays[:-1], replace(stays[-1], check_out=stays[-1].check_out + timedelta(days=1))]
+    changed = render_feed(moved, property_name="p", include_guest_names=False, now=NOW)
+    assert feed_etag(changed, now=NOW) != feed_etag(first, now=NOW)
+    renamed = render_feed(stays, property_name="q", include_guest_names=False, now=NOW)
+    assert feed_etag(renamed, now=NOW) != feed_etag(first, now=NOW)
