@@ -10,7 +10,7 @@ on loopback:
   304  with If-None-Match: the ETag hit every platform poll should be
   200  the full feed (about 50 KB)
 
-    .venv/bin/python benchmarks/export_bench.py                 # both (about 20 s)
+    .venv/bin/python benchmarks/export_bench.py                 # both (1-2 min on a small VM)
     .venv/bin/python benchmarks/export_bench.py --requests 5000 # more requests per HTTP phase
 """
 

@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.export import ExportStay, Target, feed_etag, render_feed, select_stays
 from domain.calendar.model import Kind
 from domain.feed_sync import local_today
-from domain.properties import visible_property_ids
-from storage.models import AuditLog, Booking, Property, PropertyAccess, User
+from domain.properties import new_export_token, property_for, visible_property_ids
+from storage.models import AuditLog, Booking, Property, User
 
-_TOKEN_RE = re.compile(r"([1-9][0-9]{0,9})-([A-Za-z0-9_-]{32})")
+_TOKEN_RE = re.compile(r"([1-9][0-9]{0,9})-([A-Za-z0-9_-]{32})")  # new_export_token: 24 bytes = 32 characters
 _MAX_ID = 2**31 - 1  # properties.id is a 32-bit integer on PostgreSQL
-_SECRET_BYTES = 24  # 192 bits, 32 URL-safe characters
 _DUMMY_TOKEN = "0-" + "A" * 32  # compared against when the id matches no property, so both paths cost the same
 _LIVE = ("active", "missing")
-MANAGER_ROLE = "manager"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +51,6 @@ class ExportFeed:
 
 
 # --- tokens -----------------------------------------------------------------------------------------------
-
-
-def new_export_token(property_id: int) -> str:
-    return f"{property_id}-{secrets.token_urlsafe(_SECRET_BYTES)}"
 
 
 def token_property_id(token: str) -> int | None:
@@ -99,25 +92,12 @@ async def _ensure_token(session: AsyncSession, prop: Property, *, user: User, no
 
 async def manageable_property_ids(session: AsyncSession, user: User) -> list[int]:
     """Export URLs are as good as calendar access, so only owners and a property's managers get them."""
-    visible = await visible_property_ids(session, user)
-    if user.role == "owner" or not visible:
-        return visible
-    managed = await session.scalars(
-        select(PropertyAccess.property_id).where(
-            PropertyAccess.user_id == user.id,
-            PropertyAccess.role == MANAGER_ROLE,
-            PropertyAccess.property_id.in_(visible),
-        )
-    )
-    allowed = set(managed)
-    return [property_id for property_id in visible if property_id in allowed]
+    return await visible_property_ids(session, user, manage=True)
 
 
 async def manageable_property(session: AsyncSession, user: User, property_id: int) -> Property | None:
     """The property if this user may manage its export links now (re-checked on every button press)."""
-    if property_id not in await manageable_property_ids(session, user):
-        return None
-    return await session.get(Property, property_id)
+    return await property_for(session, user, property_id, manage=True)
 
 
 async def export_overview(session: AsyncSession, user: User, *, now: datetime) -> ExportOverview:
@@ -155,28 +135,59 @@ def _links(prop: Property) -> ExportLinks:
 # --- the feed ---------------------------------------------------------------------------------------------
 
 
-async def find_exporting_property(session: AsyncSession, token: str) -> Property | None:
-    """The live property this token opens, comparing the whole token in constant time; None for any miss."""
+async def find_exporting_property(session: AsyncSession, token: str) -> tuple[Property, datetime | None] | None:
+    """The live property this token opens, with the newest recorded change to its feeds; None for any miss.
+
+    The whole token is compared in constant time. The change time (newest booking write of any status, since a
+    cancelled stay left the feed when it changed, and newest audited property edit) is read in this first
+    statement on purpose: read after the stays, a write landing in between would pair the old content with the
+    new time, and a client holding that pair would get a wrong 304 on If-Modified-Since.
+    """
     property_id = token_property_id(token)
-    prop = await session.get(Property, property_id) if property_id is not None else None
-    expected = prop.export_token if prop is not None else _DUMMY_TOKEN
+    found = None
+    if property_id is not None:
+        changed = (
+            select(func.max(func.coalesce(Booking.updated_at, Booking.created_at)))
+            .where(Booking.property_id == Property.id)
+            .scalar_subquery()
+        )
+        audited = (
+            select(func.max(AuditLog.at))
+            .where(AuditLog.entity == "property", AuditLog.entity_id == Property.id)
+            .scalar_subquery()
+        )
+        found = (await session.execute(select(Property, changed, audited).where(Property.id == property_id))).first()
+    expected = found[0].export_token if found is not None else _DUMMY_TOKEN
     matches = hmac.compare_digest(expected.encode(), token.encode())
-    if prop is None or not matches or prop.archived_at is not None:
+    if found is None or not matches or found[0].archived_at is not None:
         return None
-    return prop
+    prop, booking_change, audited_at = found
+    newest = [value for value in (_as_utc(booking_change), _as_utc(audited_at)) if value is not None]
+    return prop, max(newest, default=None)
 
 
 async def load_export_feed(session: AsyncSession, token: str, target: str, *, now: datetime) -> ExportFeed | None:
-    """The feed behind one export URL, or None when the token or target opens nothing (the caller answers 404)."""
+    """The feed behind one export URL, or None when the token or target opens nothing (the caller answers 404).
+
+    Two statements: the property with its change time, then the stays.
+    """
     try:
         chosen = Target(target)
     except ValueError:
         return None
-    prop = await find_exporting_property(session, token)
-    if prop is None:
+    found = await find_exporting_property(session, token)
+    if found is None:
         return None
+    prop, last_change = found
     tz = ZoneInfo(prop.timezone)
     today = local_today(now, tz)
+    live = Booking.status.in_(_LIVE)
+    # The stays that dropped out last for being past come along (only to date that drop; select_stays skips them).
+    last_past = (
+        select(func.max(Booking.check_out))
+        .where(Booking.property_id == prop.id, live, Booking.kind != Kind.WINDOW.value, Booking.check_out < today)
+        .scalar_subquery()
+    )
     rows = await session.execute(
         select(
             Booking.export_uid,
@@ -187,41 +198,37 @@ async def load_export_feed(session: AsyncSession, token: str, target: str, *, no
             Booking.check_out,
             func.coalesce(Booking.guest_name, Booking.feed_guest_name),
             Booking.id,
-        ).where(Booking.property_id == prop.id, Booking.status.in_(_LIVE), Booking.check_out >= today)
+        ).where(
+            Booking.property_id == prop.id,
+            live,
+            or_(Booking.check_out >= today, and_(Booking.kind != Kind.WINDOW.value, Booking.check_out == last_past)),
+        )
     )
-    stays = select_stays((ExportStay(*row) for row in rows), chosen, today=today)
-    modified = await _last_modified(session, prop, today=today, tz=tz, now=now)
-    body = render_feed(stays, property_name=prop.name, include_guest_names=prop.export_guest_names, now=modified)
+    stays = [ExportStay(*row) for row in rows]
+    dropped = max((stay.check_out for stay in stays if stay.check_out < today), default=None)
+    modified = _last_modified(prop, last_change, dropped, tz=tz, now=now)
+    body = render_feed(
+        select_stays(stays, chosen, today=today),
+        property_name=prop.name,
+        include_guest_names=prop.export_guest_names,
+        now=modified,
+    )
     return ExportFeed(body=body, etag=feed_etag(body, now=modified), last_modified=modified)
 
 
-async def _last_modified(
-    session: AsyncSession, prop: Property, *, today: date, tz: ZoneInfo, now: datetime
+def _last_modified(
+    prop: Property, last_change: datetime | None, dropped: date | None, *, tz: ZoneInfo, now: datetime
 ) -> datetime:
-    """The newest change that can alter this property's feeds, never in the future.
+    """The newest change that can alter this property's feeds, in whole seconds and never in the future.
 
-    Counts every booking of the property whatever its status (a cancelled one left the feed when it changed),
-    property edits (they are audited), and the local midnight at which the last stay dropped out of the feed
-    for being past. DTSTAMP takes this value too, so the bytes only change when the data does.
+    The property's creation, the newest booking write or audited property edit, and the local midnight at which
+    the last past stay dropped out of the feed (it is listed while today <= check_out). DTSTAMP takes this value
+    too, so the bytes only change when the data does.
     """
-    changed = func.max(func.coalesce(Booking.updated_at, Booking.created_at))
-    dropped = func.max(Booking.check_out)
-    past = and_(Booking.status.in_(_LIVE), Booking.kind != Kind.WINDOW.value, Booking.check_out < today)
-    query = select(
-        select(changed).where(Booking.property_id == prop.id).scalar_subquery(),
-        select(dropped).where(Booking.property_id == prop.id, past).scalar_subquery(),
-        select(func.max(AuditLog.at))
-        .where(AuditLog.entity == "property", AuditLog.entity_id == prop.id)
-        .scalar_subquery(),
-    )
-    booking_change, last_past, audited = (await session.execute(query)).one()
-    candidates = [_as_utc(prop.created_at), _as_utc(booking_change), _as_utc(audited)]
-    if isinstance(last_past, str):
-        last_past = date.fromisoformat(last_past)
-    if last_past is not None:
-        # included while today <= check_out, so it left at local midnight of the next day
-        candidates.append(datetime.combine(last_past + timedelta(days=1), time(), tz).astimezone(UTC))
-    newest = max(value for value in candidates if value is not None)
+    candidates = [value for value in (_as_utc(prop.created_at), last_change) if value is not None]
+    if dropped is not None:
+        candidates.append(datetime.combine(dropped + timedelta(days=1), time(), tz).astimezone(UTC))
+    newest = max(candidates, default=now)
     return min(newest, now.astimezone(UTC)).replace(microsecond=0)
 
 

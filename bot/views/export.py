@@ -15,29 +15,26 @@ def feed_url(base_url: str, token: str, target: Target) -> str:
 
 def links_text(links: ExportLinks, base_url: str, *, rotated: bool = False) -> str:
     def url(target: Target) -> str:
-        return "<code>" + html.escape(feed_url(base_url, links.token, target)) + "</code>"
+        return "<code>" + _text(feed_url(base_url, links.token, target)) + "</code>"
 
-    def how(text: str) -> str:
-        return html.escape(text)
-
-    lines = [how(_("Calendar links of {name}")).format(name=_bold(links.property_name))]
+    lines = [_text(_("Calendar links of {name}")).format(name=_bold(links.property_name))]
     if rotated:
-        lines.append(how(_("New links: the old ones no longer work. Paste these into each platform again.")))
+        lines.append(_text(_("New links: the old ones no longer work. Paste these into each platform again.")))
     lines += [
         "",
-        "<b>Airbnb</b> — " + how(_("Availability → Connect calendars → Import")),
+        "<b>Airbnb</b> — " + _text(_("Availability → Connect calendars → Import")),
         url(Target.AIRBNB),
         "",
-        "<b>Booking.com</b> — " + how(_("Rates & availability → Sync calendars → Add calendar connection")),
+        "<b>Booking.com</b> — " + _text(_("Rates & availability → Sync calendars → Add calendar connection")),
         url(Target.BOOKING),
         "",
-        "<b>VRBO</b> — " + how(_("Calendar → Import calendar")),
+        "<b>VRBO</b> — " + _text(_("Calendar → Import calendar")),
         url(Target.VRBO),
         "",
-        how(_("Everything, for your own calendar app:")),
+        _text(_("Everything, for your own calendar app:")),
         url(Target.ALL),
         "",
-        how(
+        _text(
             _(
                 "Give each platform only its own link: it leaves out what came from that platform, so nothing "
                 "echoes back. Anyone with a link can see which nights are taken; if one leaks, rotate it."
@@ -48,7 +45,7 @@ def links_text(links: ExportLinks, base_url: str, *, rotated: bool = False) -> s
 
 
 def confirm_text(links: ExportLinks) -> str:
-    return html.escape(
+    return _text(
         _(
             "Rotate the links of {name}? The current links stop working at once, and you will have to paste the "
             "new ones into every platform again."
@@ -57,8 +54,13 @@ def confirm_text(links: ExportLinks) -> str:
 
 
 def picker_text() -> str:
-    return html.escape(_("Which property's calendar links do you want to see?"))
+    return _text(_("Which property's calendar links do you want to see?"))
+
+
+def _text(text: str) -> str:
+    """Escaped for Telegram's HTML: text nodes only, so quotes stay as they are."""
+    return html.escape(text, quote=False)
 
 
 def _bold(text: str) -> str:
-    return "<b>" + html.escape(text) + "</b>"
+    return "<b>" + _text(text) + "</b>"
