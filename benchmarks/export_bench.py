@@ -150,7 +150,7 @@ async def serve(url: str, data_dir: str) -> None:
     """Child process: the production web app on an OS-chosen port, printed on stdout, until stdin closes."""
     from aiohttp import web
 
-    from bot.app import build_services
+    from bot.services import build_services
     from bot.settings import load_settings
     from bot.web import create_web_app
 

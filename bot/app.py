@@ -16,7 +16,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.commands import publish_commands
@@ -25,62 +24,18 @@ from bot.middlewares.db import UnitOfWorkMiddleware
 from bot.routers import get_routers
 from bot.routers.errors import on_error
 from bot.sender import TelegramSender
-from bot.services import Health, Services
+from bot.services import Health, Services, build_services
 from bot.settings import Settings
 from bot.views.alerts import render_alert
-from bot.web import create_web_app
+from bot.web import WebServer
 from domain import access
-from domain.calendar.reconcile import Policy
-from domain.feed_sync import HealthPolicy
 from domain.reminders import ReminderTimes
 from jobs.clock import Clock, utc_now
-from jobs.delivery import Delivery, DeliveryConfig, Wakeup
-from jobs.fetch import FeedFetcher, FetchConfig
+from jobs.delivery import Delivery, DeliveryConfig
 from jobs.reminders import ReminderConfig, ReminderJob
-from jobs.sync import FeedSyncer, SyncSchedule
-from storage.db import create_engine, is_sqlite, session_factory
+from storage.db import is_sqlite
 
 log = logging.getLogger("lumina")
-
-
-def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
-    engine = create_engine(settings.resolved_database_url)
-    wakeup = Wakeup()  # the delivery job connects to it once the bot exists
-    sessions = session_factory(engine)
-    fetcher = FeedFetcher(
-        FetchConfig(
-            max_body_bytes=settings.feed_max_bytes,
-            max_concurrency=settings.feed_concurrency,
-            per_host_concurrency=settings.feed_per_host,
-            allow_private=settings.allow_private_feeds,
-        )
-    )
-    syncer = FeedSyncer(
-        sessions,
-        fetcher,
-        policy=Policy(
-            absences_to_cancel=settings.cancel_after_absences,
-            min_absence_span=timedelta(minutes=settings.cancel_min_gap_minutes),
-        ),
-        health=HealthPolicy(
-            failures_for_trouble=settings.feed_trouble_failures, stale_after=timedelta(hours=settings.feed_stale_hours)
-        ),
-        schedule=SyncSchedule(
-            interval=timedelta(seconds=settings.sync_interval), jitter=timedelta(seconds=settings.sync_jitter)
-        ),
-        clock=clock,
-        serialize_writes=is_sqlite(settings.resolved_database_url),
-        on_alerts=wakeup,
-    )
-    return Services(
-        settings=settings,
-        engine=engine,
-        sessions=sessions,
-        syncer=syncer,
-        fetcher=fetcher,
-        clock=clock,
-        outbox_wakeup=wakeup,
-    )
 
 
 def build_delivery(services: Services, bot: Bot) -> Delivery:
@@ -90,7 +45,7 @@ def build_delivery(services: Services, bot: Bot) -> Delivery:
         global_rate=settings.delivery_global_rate,
         chat_rate=settings.delivery_chat_rate,
         interval=settings.delivery_interval,
-        lease=timeout + 90,  # longer than any claim can wait for a slot (10 s) plus a send
+        lease=timeout + 90,  # longer than a claim can wait (3 bounded waits of 10 s) plus a send
         stop_grace=timeout + 5,
         default_timezone=settings.default_timezone,
         recover_all_on_start=is_sqlite(settings.resolved_database_url),  # one process owns a SQLite database
@@ -107,6 +62,7 @@ def build_reminders(services: Services) -> ReminderJob:
     config = ReminderConfig(
         times=ReminderTimes(checkin=settings.checkin_reminder_time, checkout=settings.checkout_reminder_time),
         default_timezone=settings.default_timezone,
+        keep_outbox=timedelta(days=settings.outbox_keep_days),
     )
     return ReminderJob(services.sessions, config=config, clock=services.clock, on_queued=services.outbox_wakeup)
 
@@ -171,22 +127,32 @@ def create_bot(settings: Settings) -> Bot:
 class Application:
     """Everything `lumina run` runs: the bot (long polling), the scheduler and the web app."""
 
-    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        services: Services | None = None,
+        web: WebServer | None = None,
+    ) -> None:
         self.settings = settings
-        self.services = build_services(settings, clock=clock)
+        self.services = services or build_services(settings, clock=clock)
+        self.web = web or WebServer(self.services, settings.http_host, settings.http_port)
         self.bot = create_bot(settings)
         self.bot.session.middleware(TelegramHealthMiddleware(self.services.health, clock))
         self.dispatcher = build_dispatcher(self.services)
         self.delivery = build_delivery(self.services, self.bot)
         self.reminders = build_reminders(self.services)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[Any] | None = None
         self.setup_code: str | None = None
-        self.port: int | None = None
+
+    @property
+    def port(self) -> int | None:
+        return self.web.port
 
     async def start(self) -> None:
-        await self._start_web()
+        await self.web.start()  # no-op when `lumina run` started it early, so /health answers during start-up
         if not self.settings.owner_ids:  # with pre-authorized owners nobody needs a code
             async with self.services.sessions.begin() as session:
                 self.setup_code = await access.issue_setup_code(session)
@@ -198,15 +164,6 @@ class Application:
         self._polling = asyncio.create_task(
             self.dispatcher.start_polling(self.bot, handle_signals=False, close_bot_session=False)
         )
-
-    async def _start_web(self) -> None:
-        self._runner = web.AppRunner(create_web_app(self.services), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.http_port
-        log.info("web app listening", extra={"host": self.settings.http_host, "port": self.port})
 
     def _start_scheduler(self) -> None:
         self.scheduler.add_job(
@@ -249,8 +206,7 @@ class Application:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.services.health.scheduler_running = False
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self.web.stop()
         await self.services.fetcher.aclose()
         await self.bot.session.close()
         await self.services.engine.dispose()

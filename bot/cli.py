@@ -97,9 +97,16 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings) -> None:
-    from bot.app import Application
+    from bot.services import build_services
+    from bot.web import WebServer
 
-    app = Application(settings)
+    services = build_services(settings)
+    web = WebServer(services, settings.http_host, settings.http_port)
+    await web.start()  # /health answers from here on; /ready says 503 until the bot and scheduler run
+
+    from bot.app import Application  # aiogram takes seconds to import on a small machine
+
+    app = Application(settings, services=services, web=web)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -120,7 +127,7 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _sync_now(settings: Settings, property_ids: list[int] | None) -> int:
-    from bot.app import build_services
+    from bot.services import build_services
 
     services = build_services(settings)
     try:

@@ -19,6 +19,7 @@ COMMANDS = [
     ("free", N_("Is it free?")),
     ("sync", N_("Check every calendar now")),
     ("export", N_("Calendar links for the platforms")),
+    ("document", N_("Authorization, check-in, receipt")),
     ("settings", N_("Alerts and quiet hours")),
     ("language", N_("Change the language")),
     ("help", N_("What I can do")),

@@ -1,17 +1,21 @@
-"""What handlers, jobs and the web app share, built once by the composition root (bot/app.py)."""
+"""What handlers, jobs and the web app share. Built without importing aiogram, so `lumina run` can answer
+/health while the bot (a slow import on small machines) is still loading."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from domain.calendar.reconcile import Policy
+from domain.feed_sync import HealthPolicy
 from jobs.clock import Clock, utc_now
 from jobs.delivery import Wakeup
-from jobs.fetch import FeedFetcher
-from jobs.sync import FeedSyncer
+from jobs.fetch import FeedFetcher, FetchConfig
+from jobs.sync import FeedSyncer, SyncSchedule
+from storage.db import create_engine, is_sqlite, session_factory
 
 
 @dataclass
@@ -34,3 +38,43 @@ class Services:
     clock: Clock = utc_now
     health: Health = field(default_factory=Health)
     outbox_wakeup: Wakeup = field(default_factory=Wakeup)  # call after queuing alerts: delivery starts at once
+
+
+def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
+    engine = create_engine(settings.resolved_database_url)
+    wakeup = Wakeup()  # the delivery job connects to it once the bot exists
+    sessions = session_factory(engine)
+    fetcher = FeedFetcher(
+        FetchConfig(
+            max_body_bytes=settings.feed_max_bytes,
+            max_concurrency=settings.feed_concurrency,
+            per_host_concurrency=settings.feed_per_host,
+            allow_private=settings.allow_private_feeds,
+        )
+    )
+    syncer = FeedSyncer(
+        sessions,
+        fetcher,
+        policy=Policy(
+            absences_to_cancel=settings.cancel_after_absences,
+            min_absence_span=timedelta(minutes=settings.cancel_min_gap_minutes),
+        ),
+        health=HealthPolicy(
+            failures_for_trouble=settings.feed_trouble_failures, stale_after=timedelta(hours=settings.feed_stale_hours)
+        ),
+        schedule=SyncSchedule(
+            interval=timedelta(seconds=settings.sync_interval), jitter=timedelta(seconds=settings.sync_jitter)
+        ),
+        clock=clock,
+        serialize_writes=is_sqlite(settings.resolved_database_url),
+        on_alerts=wakeup,
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        syncer=syncer,
+        fetcher=fetcher,
+        clock=clock,
+        outbox_wakeup=wakeup,
+    )

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     delivery_send_timeout: float = Field(default=30.0, gt=0, description="seconds before a send counts as failed")
     checkin_reminder_time: time = time(18, 0)  # the day before check-in, property-local
     checkout_reminder_time: time = time(8, 0)  # the day of check-out, property-local
+    outbox_keep_days: int = Field(default=30, ge=1, description="finished alerts are forgotten after this")
+
+    # Documents
+    templates_dir: Path | None = None  # default: templates/ of the installation
+    soffice_path: str = "soffice"  # LibreOffice, a name on PATH or a path, for PDFs; "" turns PDF off
+    pdf_timeout: float = Field(default=60.0, gt=0, description="seconds a PDF conversion may take")
 
     @field_validator("owner_ids", mode="before")
     @classmethod

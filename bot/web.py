@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 from sqlalchemy import text
@@ -11,7 +12,33 @@ from bot.export_web import ROUTE as EXPORT_ROUTE
 from bot.export_web import ExportFeedHandler, MissLimiter
 from bot.services import Services
 
+log = logging.getLogger("lumina.web")
 SERVICES = web.AppKey("services", Services)
+
+
+class WebServer:
+    """The aiohttp side, startable before the bot so liveness is answered during the whole start-up."""
+
+    def __init__(self, services: Services, host: str, port: int) -> None:
+        self._services, self._host, self._port = services, host, port
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        self._runner = web.AppRunner(create_web_app(self._services), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        log.info("web app listening", extra={"host": self._host, "port": self.port})
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
 
 def create_web_app(services: Services, *, export_limiter: MissLimiter | None = None) -> web.Application:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -208,6 +208,15 @@ def outbox_row(
         "attempts": 0,
         "created_at": now,
     }
+
+
+async def prune_outbox(session: AsyncSession, *, before: datetime) -> int:
+    """Forget finished rows queued before `before`: the outbox is a queue, not the history (BookingChange and the
+    audit log are). Safe for idempotency: every key is tied to a date, a change or an instant that never recurs."""
+    result = await session.execute(
+        delete(Outbox).where(Outbox.status.in_(("sent", "dead", "skipped")), Outbox.created_at < before)
+    )
+    return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
 
 async def key_exists(session: AsyncSession, key: str) -> bool:

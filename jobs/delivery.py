@@ -32,12 +32,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from domain import alerts
@@ -46,6 +46,23 @@ from jobs.ratelimit import SendLimits, TooLong
 from storage.models import Outbox, TurnoverMessage, User
 
 log = logging.getLogger("lumina.delivery")
+
+_OUTBOX_TABLE, _TURNOVER_TABLE = cast(Table, Outbox.__table__), cast(Table, TurnoverMessage.__table__)
+_OUTBOX = _OUTBOX_TABLE.c
+_MARK_SENT = (
+    update(_OUTBOX_TABLE)
+    .where(_OUTBOX.id == bindparam("row_id"), _OUTBOX.status == "sending")
+    .values(status="sent", telegram_message_id=bindparam("message_id"), sent_at=bindparam("at"), not_before=None,
+            last_error=None)
+)  # fmt: skip
+_SET_RESULT = (
+    update(_OUTBOX_TABLE)
+    .where(_OUTBOX.id == bindparam("row_id"), _OUTBOX.status == "sending")
+    .values(status=bindparam("status"), not_before=bindparam("not_before"), last_error=bindparam("error"))
+)
+_SET_TURNOVER_MESSAGE = (
+    update(_TURNOVER_TABLE).where(_TURNOVER_TABLE.c.id == bindparam("tm_id")).values(message_id=bindparam("message_id"))
+)
 
 
 # --- what the composition root plugs in ------------------------------------------------------------------------
@@ -125,7 +142,7 @@ class DeliveryConfig:
     global_rate: float = 25.0  # messages a second in all
     chat_rate: float = 1.0  # messages a second per chat
     interval: float = 5.0  # seconds between passes when nobody wakes the job
-    lease: float = 120.0  # a claimed row unrecorded this long was claimed by a process that died
+    lease: float = 120.0  # a claimed row unrecorded this long was claimed by a process that died (> 3 max_wait + send)
     backoff_base: float = 1.0
     backoff_cap: float = 300.0
     max_wait: float = 10.0  # a row that would wait longer for a slot is handed back rather than held
@@ -134,6 +151,11 @@ class DeliveryConfig:
     default_timezone: str = "America/Sao_Paulo"
     recover_all_on_start: bool = False  # SQLite: this process owns the database, every "sending" row is orphaned
     max_in_flight: int = 0  # rows claimed at once; 0 = twice the global rate (about two seconds of work)
+    # Pace this much below the limits: Telegram counts arrivals, and network jitter can bring two sends spaced
+    # exactly 1/rate apart closer together on the way.
+    headroom: float = 0.03
+    claim_every: float = 0.05  # at least this long between claims while units are busy (see run_pass)
+    max_on_wire: int = 50  # HTTP requests at once; keep it under the HTTP client's connection limit (aiogram: 100)
 
     @property
     def in_flight(self) -> int:
@@ -179,16 +201,21 @@ class Delivery:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
+        # The per-message writes go through the engine with prebuilt statements: half the CPU of an ORM session.
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._sender = sender
         self._render = renderer
         self.config = config
         self._clock = clock
         self._mono = monotonic
-        self.limits = SendLimits(config.global_rate, config.chat_rate, now=monotonic)
+        pace = 1 - config.headroom
+        self.limits = SendLimits(config.global_rate * pace, config.chat_rate * pace, now=monotonic)
+        self._wire = asyncio.Semaphore(config.max_on_wire)
         self.stats = DeliveryStats()
         self._default_zone = ZoneInfo(config.default_timezone)
         self._zones: dict[int, tuple[ZoneInfo, float]] = {}
         self._woken = asyncio.Event()
+        self._poked = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._started = False
@@ -200,6 +227,7 @@ class Delivery:
 
     def wake(self) -> None:
         """New rows were queued: deliver now rather than at the next tick. Safe to call from any coroutine."""
+        self._poked = True
         self._woken.set()
 
     def start(self) -> None:
@@ -232,15 +260,37 @@ class Delivery:
         else:
             await self.recover(everything=False)
         active: dict[int, asyncio.Task[None]] = {}  # user id -> the unit delivering that chat's current row
+        # One claim transaction serves many rows: after a unit finishes, claim again once a tenth of the pool has
+        # finished or claim_every has passed (a chat's next row could not go sooner anyway: its own slot comes a
+        # second later); at once when the pool is empty or wake() says new rows came.
+        batch = max(1, self.config.in_flight // 10)
+        claim_every = max(self.config.claim_every, batch / self.config.global_rate)
+        finished = 0
+        last_claim = -float("inf")
+
+        def unit_done(user_id: int) -> Callable[[asyncio.Task[None]], None]:
+            def done(_task: asyncio.Task[None]) -> None:
+                nonlocal finished
+                active.pop(user_id, None)
+                finished += 1
+                self._woken.set()
+
+            return done
+
         try:
             while True:
                 self._woken.clear()
                 progressed = False
                 free = self.config.in_flight - len(active)
-                if not self._stopping and free > 0 and self.limits.global_wait() <= 0:
-                    claims, decided = await self._claim(free, exclude=set(active))
+                since = self._mono() - last_claim
+                ready = not active or self._poked or finished >= batch or since >= claim_every
+                if ready and not self._stopping and free > 0 and self.limits.global_wait() <= 0:
+                    self._poked, finished, last_claim = False, 0, self._mono()
+                    claims, decided = await self._claim_shielded(free, exclude=set(active))
                     for claim in claims:
-                        active[claim.user.id] = asyncio.create_task(self._deliver(claim))
+                        unit = asyncio.create_task(self._deliver(claim))
+                        active[claim.user.id] = unit
+                        unit.add_done_callback(unit_done(claim.user.id))
                     progressed = bool(claims) or decided > 0
                 if not active:
                     pause = self.limits.global_wait()
@@ -248,21 +298,27 @@ class Delivery:
                         break
                     await self._sleep_or_wake(pause)
                     continue
-                waker = asyncio.create_task(self._woken.wait())
-                await asyncio.wait(
-                    [*active.values(), waker],
-                    timeout=self.limits.global_wait() or None,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                waker.cancel()
-                for user_id in [user_id for user_id, task in active.items() if task.done()]:
-                    active.pop(user_id)
+                # Woken by a unit finishing, by wake(), at the next claim time, or when a global pause ends.
+                next_claim = max(claim_every - (self._mono() - last_claim), 0.0) if finished else None
+                timeouts = [t for t in (self.limits.global_wait() or None, next_claim) if t is not None]
+                await self._sleep_or_wake(min(timeouts) if timeouts else None)
         except asyncio.CancelledError:
             await self._abort(list(active.values()))
             raise
         self.limits.forget_idle()
 
-    async def _sleep_or_wake(self, seconds: float) -> None:
+    async def _claim_shielded(self, limit: int, *, exclude: set[int]) -> tuple[list[_Claim], int]:
+        """A cancellation must not land between the claim's commit and our note of what it claimed (rows would
+        stay "sending" until their lease ran out): let the short transaction finish, _abort hands the rows back."""
+        task = asyncio.create_task(self._claim(limit, exclude=exclude))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await task
+            raise
+
+    async def _sleep_or_wake(self, seconds: float | None) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._woken.wait(), timeout=seconds)
 
@@ -318,9 +374,13 @@ class Delivery:
         the ones to send as "sending". Returns the claims and how many rows were otherwise decided."""
         now = self._clock()
         earlier = aliased(Outbox)
+        # Rows older than the oldest live one cannot block anything: without this floor the check would walk each
+        # user's whole history of sent rows (the index is on user_id alone).
+        floor = select(func.min(Outbox.id)).where(Outbox.status.in_(("pending", "sending"))).scalar_subquery()
         blocked = exists().where(
             earlier.user_id == Outbox.user_id,
             earlier.id < Outbox.id,
+            earlier.id >= floor,
             or_(earlier.status == "sending", and_(earlier.status == "pending", Outbox.urgent.is_(False))),
         )
         query = (
@@ -424,29 +484,52 @@ class Delivery:
             await self._record(self._finish, row, "dead", "render error")
             self._flight.claimed.discard(row.id)
             return
+        # Tokens are taken only by a unit that can go on the wire at once: one waiting for an HTTP connection after
+        # taking its token would let queued sends reach Telegram in a burst, over the limit.
+        # Each wait is bounded (max_wait), so a claim never outlives its lease: chat slot + wire slot + global token
+        # + the send itself stay well under it, and no other instance takes the row back while we still hold it.
         try:
-            await self.limits.acquire(row.chat_id, max_wait=self.config.max_wait)
+            await self.limits.chat_ready(row.chat_id, max_wait=self.config.max_wait)
+            async with asyncio.timeout(self.config.max_wait):
+                await self._wire.acquire()
         except TooLong as wait:
             await self._record(self._release, [row.id], wait.until - self._mono())
             return
+        except TimeoutError:  # every wire slot busy for long: Telegram is slow; hand the row back for now
+            await self._record(self._release, [row.id], self._backoff(1))
+            return
+        try:
+            await self.limits.acquire(row.chat_id, max_wait=self.config.max_wait)
+        except TooLong as wait:
+            self._wire.release()
+            await self._record(self._release, [row.id], wait.until - self._mono())
+            return
+        except BaseException:
+            self._wire.release()
+            raise
         # From here on the message may reach Telegram: a cancellation must not cut it off before it is recorded.
         wire = asyncio.create_task(self._send_and_record(claim, message))
         self._flight.on_wire[row.id] = wire
         wire.add_done_callback(lambda _task: self._flight.on_wire.pop(row.id, None))
         await asyncio.shield(wire)
 
-    async def _send_and_record(self, claim: _Claim, message: Rendered) -> None:
-        row = claim.row
-        edited = False
+    async def _send(self, claim: _Claim, message: Rendered) -> tuple[int, bool]:
+        """The HTTP call(s) for one row: (message id, whether it was an edit). Frees the wire slot when done."""
+        chat_id = claim.row.chat_id
         try:
             if claim.edit_message_id is not None:
                 try:
-                    message_id = await self._sender.edit(row.chat_id, claim.edit_message_id, message)
-                    edited = True
+                    return await self._sender.edit(chat_id, claim.edit_message_id, message), True
                 except MessageGone:
-                    message_id = await self._sender.send(row.chat_id, message)
-            else:
-                message_id = await self._sender.send(row.chat_id, message)
+                    pass
+            return await self._sender.send(chat_id, message), False
+        finally:
+            self._wire.release()
+
+    async def _send_and_record(self, claim: _Claim, message: Rendered) -> None:
+        row = claim.row
+        try:
+            message_id, edited = await self._send(claim, message)
         except RetryAfter as error:
             await self._on_retry_after(row, error)
         except TransientError as error:
@@ -516,22 +599,13 @@ class Delivery:
                 await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _mark_sent(self, claim: _Claim, message_id: int) -> None:
-        now = self._clock()
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(Outbox)
-                .where(Outbox.id == claim.row.id, Outbox.status == "sending")
-                .values(status="sent", telegram_message_id=message_id, sent_at=now, not_before=None, last_error=None)
-                .execution_options(synchronize_session=False)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                _MARK_SENT, {"row_id": claim.row.id, "message_id": message_id, "at": self._clock()}
             )
             if claim.turnover_id is not None:
-                await session.execute(
-                    update(TurnoverMessage)
-                    .where(TurnoverMessage.id == claim.turnover_id)
-                    .values(message_id=message_id)
-                    .execution_options(synchronize_session=False)
-                )
-        if getattr(result, "rowcount", 1) == 0:
+                await connection.execute(_SET_TURNOVER_MESSAGE, {"tm_id": claim.turnover_id, "message_id": message_id})
+        if result.rowcount == 0:
             log.error(
                 "a sent row had been taken back (its lease expired): it may have been sent twice",
                 extra={"outbox_id": claim.row.id},
@@ -539,19 +613,17 @@ class Delivery:
 
     async def _retry(self, row: Outbox, delay: float, error: str) -> None:
         self.stats.retried += 1
-        await self._set(row.id, status="pending", not_before=self._clock() + timedelta(seconds=delay), last_error=error)
+        not_before = self._clock() + timedelta(seconds=delay)
+        await self._set(row.id, status="pending", not_before=not_before, error=error)
 
     async def _finish(self, row: Outbox, status: str, error: str) -> None:
         self.stats.dead += status == "dead"
-        await self._set(row.id, status=status, not_before=None, last_error=error)
+        await self._set(row.id, status=status, not_before=None, error=error)
 
-    async def _set(self, row_id: int, **values: Any) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row_id, Outbox.status == "sending")
-                .values(**values)
-                .execution_options(synchronize_session=False)
+    async def _set(self, row_id: int, *, status: str, not_before: datetime | None, error: str) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                _SET_RESULT, {"row_id": row_id, "status": status, "not_before": not_before, "error": error}
             )
 
     async def _block_user(self, row: Outbox, error: str) -> None:

@@ -10,6 +10,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+EPSILON = 1e-6
+
 
 class TokenBucket:
     def __init__(self, rate: float, *, burst: float = 1.0, now: Callable[[], float] = time.monotonic) -> None:
@@ -32,11 +34,12 @@ class TokenBucket:
         self._refill(now)
         pause = self._paused_until - now
         need = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
-        return max(pause, need, 0.0)
+        wait = max(pause, need)
+        return wait if wait > EPSILON else 0.0  # float dust must not turn into an endless chain of tiny sleeps
 
     def take(self) -> None:
         self._refill(self._now())
-        self._tokens -= 1
+        self._tokens = max(self._tokens, 1.0) - 1  # wait_time() rounds float dust up to a whole token
 
     def pause_until(self, until: float) -> None:
         """Nothing until then (Telegram said "retry after"); the bucket restarts empty, so no burst follows."""
@@ -87,6 +90,10 @@ class SendLimits:
         if bucket is None:
             bucket = self._chats[chat_id] = TokenBucket(self.chat_rate, now=self._now)
         return bucket
+
+    async def chat_ready(self, chat_id: int, *, max_wait: float = float("inf")) -> None:
+        """Wait until this chat may send again, without taking its token."""
+        await self._wait(self.chat(chat_id), max_wait)
 
     async def acquire(self, chat_id: int, *, max_wait: float = float("inf")) -> None:
         """Wait for a send slot for this chat. Only one sender per chat calls this at a time (the delivery job

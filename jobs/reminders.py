@@ -1,4 +1,5 @@
-"""The once-a-minute job: daily summaries, check-in and check-out reminders, and the periodic turnover refresh.
+"""The once-a-minute job: daily summaries, check-in and check-out reminders, the periodic turnover refresh, and
+(hourly) forgetting finished outbox rows.
 
 Each run asks the pure "what is due at this instant" functions of the domain and queues the answers with
 idempotency keys (summary:<user>:<local date>, checkin:<booking>:<date>:<user>, ...), so a restart, a second run
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.alerts import prune_outbox
 from domain.reminders import ReminderTimes, queue_reminders
 from domain.summary import GRACE, queue_summaries
 from domain.turnovers import refresh_all
@@ -29,6 +31,7 @@ class ReminderConfig:
     default_timezone: str = "America/Sao_Paulo"
     summary_grace: timedelta = GRACE
     turnover_refresh: timedelta = timedelta(minutes=5)
+    keep_outbox: timedelta = timedelta(days=30)  # finished outbox rows older than this are deleted, hourly
 
 
 @dataclass(slots=True)
@@ -36,6 +39,7 @@ class ReminderRun:
     summaries: int = 0
     reminders: int = 0
     turnovers: int = 0
+    pruned: int = 0
 
     @property
     def total(self) -> int:
@@ -57,6 +61,7 @@ class ReminderJob:
         self._on_queued = on_queued
         self._zone = ZoneInfo(config.default_timezone)
         self._turnovers_at: datetime | None = None
+        self._pruned_at: datetime | None = None
 
     async def run(self) -> ReminderRun:
         now = self._clock()
@@ -69,6 +74,9 @@ class ReminderJob:
             if self._turnovers_at is None or now - self._turnovers_at >= self._config.turnover_refresh:
                 run.turnovers = await refresh_all(session, now=now)
                 self._turnovers_at = now
+            if self._pruned_at is None or now - self._pruned_at >= timedelta(hours=1):
+                run.pruned = await prune_outbox(session, before=now - self._config.keep_outbox)
+                self._pruned_at = now
         if run.total:
             log.info(
                 "reminders queued",

@@ -56,3 +56,37 @@ class KindCB(CallbackData, prefix="k"):
 
     id: int
     action: str
+
+
+class DocCB(CallbackData, prefix="dc"):
+    """The documents of booking `id`: action menu | kind | make | skip | stop, with the choices made so far."""
+
+    id: int
+    action: str = "menu"
+    kind: str = ""  # authorization | checkin | receipt
+    lang: str = ""  # pt_BR | en: the document's language
+    fmt: str = ""  # docx | pdf
+
+
+class DocFileCB(CallbackData, prefix="df"):
+    """A document made before (documents.id), sent again unchanged."""
+
+    id: int
+
+
+class DocSetupCB(CallbackData, prefix="ds"):
+    """Document settings of property `id` (0: pick one): open | pick | info | info_skip | tpl | get | revert |
+    revert_yes. `key` is an info field or a document kind; `lang` a template's language."""
+
+    id: int
+    action: str = "open"
+    key: str = ""
+    lang: str = ""
+
+
+class UploadCB(CallbackData, prefix="up"):
+    """Where an uploaded template goes: property `id`, then `kind`, then `lang`."""
+
+    id: int
+    kind: str = ""
+    lang: str = ""

@@ -13,6 +13,7 @@ def get_routers() -> list[Router]:
         bookings,
         conflicts,
         direct,
+        documents,
         export,
         feeds,
         free,
@@ -37,5 +38,6 @@ def get_routers() -> list[Router]:
         sync.get_router(),
         export.get_router(),
         settings.get_router(),
+        documents.get_router(),
         menu.get_fallback_router(),  # keep last
     ]

@@ -59,8 +59,7 @@ def get_router() -> Router:
         else:
             await conflict_actions.snooze(session, conflict, user=user, now=now)
             done = _("Snoozed for 24 hours. I will remind you if it is still open.")
-        await query.answer(done, show_alert=True)
-        await _show(query, user, session, conflict.id)
+        await _show(query, user, session, conflict.id, notice=done)
 
     @router.callback_query(ConflictCB.filter(F.action == "resolve"))
     async def resolve_ask(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession,
@@ -113,7 +112,9 @@ async def _list(target: Message | CallbackQuery, user: User, session: AsyncSessi
     await edit_or_answer(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def _show(query: CallbackQuery, user: User, session: AsyncSession, conflict_id: int) -> None:
+async def _show(
+    query: CallbackQuery, user: User, session: AsyncSession, conflict_id: int, *, notice: str | None = None
+) -> None:
     conflict = await conflict_actions.conflict_for(session, user, conflict_id)
     if conflict is None:
         await expired(query)
@@ -121,4 +122,4 @@ async def _show(query: CallbackQuery, user: User, session: AsyncSession, conflic
     prop = await session.get(Property, conflict.property_id)
     assert prop is not None
     a, b = await conflict_actions.stays_of(session, conflict)
-    await edit_or_answer(query, conflict_text(conflict, prop, a, b), conflict_keyboard(conflict))
+    await edit_or_answer(query, conflict_text(conflict, prop, a, b), conflict_keyboard(conflict), notice=notice)

@@ -16,7 +16,7 @@ log = logging.getLogger("lumina.bot")
 
 async def on_error(event: ErrorEvent) -> bool:
     update = event.update
-    user = update.event.from_user if hasattr(update.event, "from_user") else None  # type: ignore[union-attr]
+    user = getattr(update.event, "from_user", None)
     log.exception(
         "handler failed",
         exc_info=event.exception,

@@ -147,7 +147,6 @@ async def answer_free(message: Message, user: User, session: AsyncSession, servi
     outcomes = await services.syncer.sync_feeds(feed_ids)
     failed = [o.feed_id for o in outcomes if o.outcome == "failed"]
     failed += [f for f in feed_ids if f not in {o.feed_id for o in outcomes}]
-    session.expire_all()  # the sync wrote in its own transactions
     results = await availability(session, user, stay.check_in, stay.check_out, failed_feed_ids=failed)
     lines = [f"🔎 {stay_range(stay.check_in, stay.check_out)}", ""]
     lines += [_property_line(entry) for entry in results]

@@ -16,15 +16,16 @@ def clip(text: str) -> str:
 
 
 async def edit_or_answer(
-    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+    target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None, *, notice: str | None = None
 ) -> None:
-    """A button press edits the message it came from (one screen, no clutter); a command gets a new message."""
+    """A button press edits the message it came from (one screen, no clutter); a command gets a new message.
+    A callback can be answered only once: `notice` is that answer, shown as a pop-up."""
     text = clip(text)
     if isinstance(target, Message):
         await target.answer(text, reply_markup=markup)
         return
     message = target.message
-    await target.answer()
+    await target.answer(notice, show_alert=bool(notice))
     if message is None or isinstance(message, InaccessibleMessage):
         return
     try:

@@ -87,7 +87,8 @@ def booking_changed(row: Outbox) -> Rendered:
     payload = row.payload
     previous = payload.get("previous") or {}
     now = stay_range(_date(payload["check_in"]), _date(payload["check_out"]))
-    lines = [_title(payload), f"{_('✏️ Dates changed')} · {_source(payload.get('platform'))}"]
+    headline = _("✏️ Dates changed")  # outside f-strings: Babel's extractor does not look inside them
+    lines = [_title(payload), f"{headline} · {_source(payload.get('platform'))}"]
     if previous.get("check_in") and previous.get("check_out"):
         was = stay_range(_date(previous["check_in"]), _date(previous["check_out"]))
         lines.append(_("Was: {dates}").format(dates=f"<s>{was}</s>"))
@@ -124,7 +125,8 @@ def conflict_opened(row: Outbox) -> Rendered:
     overlap = stay_range(_date(payload["start"]), _date(payload["end"]))
     if klass == "double_booking":
         lines = [
-            f"<b>{esc(label)}</b> — {_title(payload)}",
+            _title(payload),
+            f"<b>{esc(label)}</b>",
             _("Two reservations for the same nights: {dates}").format(dates=f"<b>{overlap}</b>"),
             _("Check both platforms now and move or cancel one of them."),
         ]
@@ -241,9 +243,11 @@ def _stay_item(item: dict[str, Any]) -> str:
 
 def summary(row: Outbox) -> Rendered:
     payload = row.payload
-    lines = [f"<b>{_('☀️ Summary for {day}').format(day=day(_date(payload['date'])))}</b>"]
+    title = _("☀️ Summary for {day}").format(day=day(_date(payload["date"])))
+    lines = [f"<b>{title}</b>"]
     for index, current in enumerate(payload.get("days", [])):
-        lines += ["", f"<b>{_('Today') if index == 0 else _('Tomorrow')}</b> — {day(_date(current['date']))}"]
+        when = _("Today") if index == 0 else _("Tomorrow")
+        lines += ["", f"<b>{when}</b> — {day(_date(current['date']))}"]
         sections = (
             (_("🛬 Arrivals"), current.get("arrivals", [])),
             (_("🛫 Departures"), current.get("departures", [])),
@@ -310,12 +314,9 @@ def turnover(row: Outbox) -> Rendered:
                 who=_who(arriving), day=day(arrive_day), time=payload["checkin_time"]
             )
         )
-        lines.append(
-            _("Window: {start} → {end}").format(
-                start=f"{day(leave_day)} {payload['checkout_time']}",
-                end=f"{day(arrive_day)} {payload['checkin_time']}",
-            )
-        )
+        end = payload["checkin_time"] if arrive_day == leave_day else f"{day(arrive_day)} {payload['checkin_time']}"
+        window = _("Window: {start} → {end}").format(start=f"{day(leave_day)} {payload['checkout_time']}", end=end)
+        lines.append(window)
     else:
         lines.append(_("Nobody arriving yet."))
     text = "\n".join(lines)

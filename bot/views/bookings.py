@@ -8,7 +8,7 @@ from datetime import date
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, _
-from bot.keyboards.callbacks import BookingCB, MenuCB, MonthCB, PropertyCB
+from bot.keyboards.callbacks import BookingCB, DocCB, MenuCB, MonthCB, PropertyCB
 from bot.keyboards.common import NOOP, button
 from bot.keyboards.datepicker import shift_month
 from bot.views.feeds import platform_name
@@ -109,6 +109,8 @@ def booking_keyboard(booking: Booking, *, can_manage: bool) -> InlineKeyboardMar
                 button(_("📆 Change dates"), BookingCB(id=booking.id, action="move")),
                 button(_("🗑 Cancel"), BookingCB(id=booking.id, action="cancel")),
             ])  # fmt: skip
+    if can_manage and booking.kind in ("reservation", "tentative") and booking.status != "cancelled":
+        rows.append([button(_("📄 Documents"), DocCB(id=booking.id))])
     rows.append([button(_("🏠 Property"), PropertyCB(id=booking.property_id)), button(_("☰ Menu"), MenuCB(to="menu"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -136,10 +138,10 @@ def month_grid(prop: Property, year: int, month: int, stays: list[Booking], *, t
                 row.append(button(" ", NOOP))
                 continue
             night = date(year, month, number)
-            stay = by_night.get(night)
-            mark = "" if stay is None else ("×" if stay.kind == "block" else "•")
+            busy = by_night.get(night)
+            mark = "" if busy is None else ("×" if busy.kind == "block" else "•")
             text = f"{number}{mark}" if night != today else f"[{number}{mark}]"
-            row.append(button(text, BookingCB(id=stay.id) if stay else NOOP))
+            row.append(button(text, BookingCB(id=busy.id) if busy else NOOP))
         rows.append(row)
     rows.append([button(_("🏠 Property"), PropertyCB(id=prop.id)), button(_("☰ Menu"), MenuCB(to="menu"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -161,5 +163,3 @@ def _nights_in(stay: Booking, year: int, month: int) -> list[date]:
         for o in range(stay.check_in.toordinal(), stay.check_out.toordinal())
         if date.fromordinal(o).month == month and date.fromordinal(o).year == year
     ]
-
-

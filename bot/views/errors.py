@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.i18n import _
 from bot.views.format import day
 from domain.inputs import InputError
@@ -29,5 +31,5 @@ def input_error(error: InputError) -> str:
         "currency": _("Use a three-letter currency code such as BRL, USD or EUR."),
     }
     text = texts.get(error.code, _("That value is not valid."))
-    values = {key: day(value) if hasattr(value, "isoformat") else value for key, value in detail.items()}
+    values = {key: day(value) if isinstance(value, date) else value for key, value in detail.items()}
     return text.format(**values) if values else text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, get_day_names, get_month_names
 from babel.numbers import format_currency
@@ -43,8 +44,8 @@ def clock(value: time) -> str:
 def moment(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return "—"
-    return format_datetime(value, "dd/MM HH:mm" if current_locale() == "pt_BR" else "d MMM HH:mm",
-                           tzinfo=tz, locale=current_locale())  # fmt: skip
+    pattern = "dd/MM HH:mm" if current_locale() == "pt_BR" else "d MMM HH:mm"
+    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz) if tz else None, locale=current_locale())
 
 
 def month_title(year: int, month: int) -> str:

@@ -17,7 +17,7 @@ def settings_text(user: User, *, alerts: bool, checkin_at: time, checkout_at: ti
         lines.append(_("🧹 You receive the turnovers (cleanings) of your properties."))
     quiet = quiet_label(user)
     if user.quiet_start is not None:
-        quiet += " " + _("(only double bookings break through; edits of turnover messages are silent)")
+        quiet += " " + _("(only double bookings break through)")
     lines.append(_("🌙 Quiet hours: {value}").format(value=quiet))
     if alerts:
         lines.append(_("☀️ Daily summary: {value}").format(value=summary_label(user)))

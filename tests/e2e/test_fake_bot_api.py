@@ -30,8 +30,10 @@ from aiogram.types import (
 
 from tests.support.fake_bot_api import FakeBotAPI, make_bot, polling
 
-HOST = 5511987654321 % 10**10  # a realistic 10-digit Telegram user id
-KEYBOARD = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Confirmar", callback_data="confirm")]])
+HOST = 1987654321  # private chat: chat id == user id
+KEYBOARD = InlineKeyboardMarkup(
+    inline_keyboard=[[InlineKeyboardButton(text="Confirmar", callback_data="confirm")]]
+)
 
 
 @pytest.fixture
@@ -59,9 +61,9 @@ async def bot(fake_api: FakeBotAPI) -> AsyncIterator[Bot]:
 
     dp = Dispatcher()
     dp.include_router(router)
-    bot = make_bot(fake_api)
-    async with polling(fake_api, dp, bot):
-        yield bot
+    polling_bot = make_bot(fake_api)
+    async with polling(fake_api, dp, polling_bot):
+        yield polling_bot
 
 
 async def test_get_me_returns_configured_identity(fake_api: FakeBotAPI) -> None:
@@ -120,14 +122,16 @@ async def test_pushed_document_is_downloaded_by_handler(fake_api: FakeBotAPI, bo
 
 
 async def test_wait_idle_and_dropped_update_types(fake_api: FakeBotAPI, bot: Bot) -> None:
-    fake_api.push_update({"edited_message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}})
+    edited = fake_api.push_update(
+        {"edited_message": {"message_id": 1, "date": 0, "chat": {"id": HOST, "type": "private"}}}
+    )
     fake_api.push_message(HOST, "/start")
 
     await fake_api.wait_idle()
 
     assert fake_api.last_message(HOST)["text"] == "Olá Ana! code=None"
     # The dispatcher asked only for message and callback_query updates, so Telegram never sends this one.
-    assert [u.get("edited_message") is not None for u in fake_api.dropped_updates] == [True]
+    assert [u["update_id"] for u in fake_api.dropped_updates] == [edited]
 
 
 async def test_polling_survives_an_outage(fake_api: FakeBotAPI, bot: Bot) -> None:
@@ -226,14 +230,15 @@ async def test_set_down_answers_every_method_with_502(fake_api: FakeBotAPI) -> N
 async def test_delays_are_observed(fake_api: FakeBotAPI) -> None:
     bot = make_bot(fake_api)
     fake_api.delay_next("sendMessage", 0.15)
-    fake_api.delay_next("sendMessage", 0.3)
+    fake_api.delay_next("sendMessage", 0.6)
 
     started = time.monotonic()
     await bot.send_message(HOST, "slow")
     assert time.monotonic() - started >= 0.15
 
     with pytest.raises(TelegramNetworkError, match="Request timeout error"):
-        await bot.send_message(HOST, "too slow", request_timeout=0.1)  # type: ignore[arg-type]
+        # aiogram annotates request_timeout as int, but aiohttp takes fractions of a second.
+        await bot.send_message(HOST, "too slow", request_timeout=0.2)  # type: ignore[arg-type]
     # Telegram acted on the timed-out call: a blind retry would send the message twice.
     assert [m["text"] for m in fake_api.sent_messages(HOST)] == ["slow", "too slow"]
 

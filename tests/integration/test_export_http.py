@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.app import build_services
+from bot.services import build_services
 from bot.export_web import MissLimiter
 from bot.services import Services
 from bot.settings import load_settings

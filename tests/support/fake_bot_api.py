@@ -113,7 +113,7 @@ class _StoredMessage:
 
 @dataclass
 class _Fault:
-    status: int | None = None
+    status: int = 0  # 0: answer normally (possibly late)
     retry_after: int = 1
     description: str | None = None
     delay: float = 0.0
@@ -514,7 +514,7 @@ class FakeBotAPI:
         if self._down:
             return _proxy_error(502), 0.0
         fault = self._pop_fault(record.method)
-        if fault.status is not None:
+        if fault.status:
             return _fault_response(fault), fault.delay
         if handler is None:
             return _json_error(404, "Not Found: method not found"), fault.delay
@@ -620,7 +620,7 @@ class FakeBotAPI:
         allowed = self._allowed_updates
         for update in list(self._updates):
             kind = _update_type(update)
-            if kind in EXCLUDED_BY_DEFAULT if allowed is None else kind not in allowed:
+            if (kind in EXCLUDED_BY_DEFAULT) if allowed is None else (kind not in allowed):
                 self._updates.remove(update)
                 self.dropped_updates.append(update)
         return bool(self._updates)
@@ -933,15 +933,13 @@ def _proxy_error(status: int) -> web.Response:
 
 
 def _fault_response(fault: _Fault) -> web.Response:
-    status = fault.status or HTTPStatus.INTERNAL_SERVER_ERROR
-    if status == 429:
+    if fault.status == 429:
         description = fault.description or f"Too Many Requests: retry after {fault.retry_after}"
         return _json_error(429, description, {"retry_after": fault.retry_after})
-    if status >= 500 and fault.description is None:
-        return _proxy_error(status)
-    if fault.description is None and status == 403:
-        return _json_error(403, "Forbidden: bot was blocked by the user")
-    return _json_error(status, fault.description or HTTPStatus(status).phrase)
+    if fault.status >= 500 and fault.description is None:
+        return _proxy_error(fault.status)
+    default = "Forbidden: bot was blocked by the user" if fault.status == 403 else None
+    return _json_error(fault.status, fault.description or default or HTTPStatus(fault.status).phrase)
 
 
 def make_bot(api: FakeBotAPI, **bot_kwargs: Any) -> Bot:

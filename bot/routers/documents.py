@@ -1,0 +1,482 @@
+"""Documents in the chat: the building's guest authorization, check-in instructions and receipts, as .docx or PDF.
+
+From a booking card (📄 Documents) or /document: choose the document, then its language and format. Whatever the
+template needs and the booking lacks is asked for, one question at a time, and stored where it belongs; then the
+file is sent and recorded, so "send again" re-sends the very same bytes. The property's settings screen holds the
+host's details, the check-in secrets and the templates; a .docx sent to the bot becomes a property's template once
+it passes the checks in domain/documents/render.py. Every button re-checks that the user manages the property.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import LOCALES, _
+from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB, UploadCB
+from bot.keyboards.common import yes_no
+from bot.routers.replies import edit_or_answer, expired
+from bot.services import Services
+from bot.views import documents as views
+from bot.views.errors import input_error
+from domain.bookings import booking_for, upcoming
+from domain.documents import service
+from domain.documents.answers import parse_answer, parse_info
+from domain.documents.context import INFO_KEYS, KINDS, SKIPPABLE_INFO, Need, template_file_name
+from domain.documents.defaults import templates_dir
+from domain.documents.pdf import PdfConverter, PdfError, find_soffice
+from domain.documents.render import MAX_TEMPLATE_BYTES, TemplateProblem, check_docx_file
+from domain.inputs import InputError
+from domain.properties import property_for, visible_properties, visible_property_ids
+from storage.models import Booking, Property, User
+
+log = logging.getLogger("lumina.documents")
+
+WORD_SUFFIXES = (".docx", ".doc", ".docm", ".dotx", ".dot", ".odt", ".rtf")
+WORD_TYPES = frozenset({
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/msword",
+    "application/vnd.oasis.opendocument.text",
+})  # fmt: skip
+COMMAND_BOOKINGS = 8
+
+
+class DocumentDialog(StatesGroup):
+    answer = State()  # data: booking_id, kind, lang, fmt, need
+
+
+class DocumentDetail(StatesGroup):
+    value = State()  # data: property_id, key
+
+
+class TemplateUpload(StatesGroup):
+    choose = State()  # data: file_id, file_name
+
+
+@cache
+def pdf_converter(soffice: str, timeout: float) -> PdfConverter:
+    return PdfConverter(find_soffice(soffice), timeout=timeout)
+
+
+def _converter(services: Services) -> PdfConverter:
+    return pdf_converter(services.settings.soffice_path, services.settings.pdf_timeout)
+
+
+def _templates(services: Services) -> Path:
+    return templates_dir(services.settings.templates_dir)
+
+
+def _is_word_file(message: Message) -> bool:
+    document = message.document
+    if document is None:
+        return False
+    name = (document.file_name or "").lower()
+    return name.endswith(WORD_SUFFIXES) or (document.mime_type or "") in WORD_TYPES
+
+
+def _chat_id(target: Message | CallbackQuery) -> int:
+    if isinstance(target, Message):
+        return target.chat.id
+    if target.message is not None and not isinstance(target.message, InaccessibleMessage):
+        return target.message.chat.id
+    return target.from_user.id
+
+
+async def _reply(target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A new message in the chat, whether the update was a message or a button press."""
+    message = target if isinstance(target, Message) else target.message
+    if message is None or isinstance(message, InaccessibleMessage):
+        return
+    await message.answer(text, reply_markup=markup)
+
+
+async def _managed(session: AsyncSession, user: User, booking_id: int) -> tuple[Booking, Property] | None:
+    booking = await booking_for(session, user, booking_id, manage=True)
+    if booking is None or booking.kind in ("block", "window"):
+        return None
+    prop = await property_for(session, user, booking.property_id, manage=True)
+    return (booking, prop) if prop is not None else None
+
+
+def get_router() -> Router:
+    router = Router(name="documents")
+
+    # --- a booking's documents ---------------------------------------------------------------------------------
+
+    @router.message(Command("document", "documents"))
+    async def document_command(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                               services: Services) -> None:  # fmt: skip
+        await state.clear()
+        managed = set(await visible_property_ids(session, user, manage=True))
+        if not managed:
+            await message.answer(views.no_manageable_properties())
+            return
+        today = services.clock().astimezone(ZoneInfo(user.timezone or services.settings.default_timezone)).date()
+        entries, _total = await upcoming(session, user, today=today, offset=0, limit=50)
+        entries = [(p, b) for p, b in entries if p.id in managed][:COMMAND_BOOKINGS]
+        setup = DocSetupCB(id=next(iter(managed))) if len(managed) == 1 else DocSetupCB(id=0, action="pick")
+        await message.answer(views.command_text(len(entries)), reply_markup=views.command_keyboard(entries, setup))
+
+    @router.callback_query(DocCB.filter(F.action == "menu"))
+    async def menu(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession,
+                   state: FSMContext) -> None:  # fmt: skip
+        await state.clear()
+        found = await _managed(session, user, callback_data.id)
+        if found is None:
+            await expired(query)
+            return
+        booking, prop = found
+        recent = await service.recent_documents(session, booking.id)
+        await edit_or_answer(query, views.documents_menu(booking, prop, recent, tz=prop.timezone),
+                             views.documents_keyboard(booking, recent))  # fmt: skip
+
+    @router.callback_query(DocCB.filter(F.action == "kind"))
+    async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession) -> None:
+        if callback_data.kind not in KINDS or await _managed(session, user, callback_data.id) is None:
+            await expired(query)
+            return
+        await edit_or_answer(query, views.format_text(callback_data.kind),
+                             views.format_keyboard(callback_data.id, callback_data.kind, user.locale))  # fmt: skip
+
+    @router.callback_query(DocCB.filter(F.action == "make"))
+    async def make(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext,
+                   services: Services, bot: Bot) -> None:  # fmt: skip
+        if (
+            callback_data.kind not in KINDS
+            or callback_data.lang not in LOCALES
+            or callback_data.fmt not in ("docx", "pdf")
+        ):
+            await expired(query)
+            return
+        if callback_data.fmt == "pdf" and not _converter(services).available:
+            await query.answer(views.pdf_unavailable(), show_alert=True)
+            return
+        await state.clear()
+        await _produce(query, user, session, state, services, bot, booking_id=callback_data.id,
+                       kind=callback_data.kind, lang=callback_data.lang, fmt=callback_data.fmt)  # fmt: skip
+
+    @router.message(DocumentDialog.answer, F.text, ~F.text.startswith("/"))
+    async def answer(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services,
+                     bot: Bot) -> None:  # fmt: skip
+        data = await state.get_data()
+        need = Need.from_dict(data["need"])
+        try:
+            value = parse_answer(need, message.text or "")
+        except InputError as error:
+            await message.answer(input_error(error) + "\n\n" + views.question(need),
+                                 reply_markup=views.question_keyboard(data["booking_id"], need))  # fmt: skip
+            return
+        await _answer(message, user, session, state, services, bot, data, need, value)
+
+    @router.callback_query(DocCB.filter(F.action == "skip"), DocumentDialog.answer)
+    async def skip(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext,
+                   services: Services, bot: Bot) -> None:  # fmt: skip
+        data = await state.get_data()
+        need = Need.from_dict(data["need"])
+        if data["booking_id"] != callback_data.id or not need.skippable:
+            await expired(query)
+            return
+        await _answer(query, user, session, state, services, bot, data, need, "")  # _produce answers the query
+
+    @router.callback_query(DocCB.filter(F.action.in_({"skip", "stop"})))
+    async def stop(query: CallbackQuery, callback_data: DocCB, state: FSMContext) -> None:
+        await state.clear()  # Stop, or Skip on a question that is no longer open
+        await edit_or_answer(query, views.stopped_text(), views.after_document_keyboard(callback_data.id))
+
+    @router.callback_query(DocFileCB.filter())
+    async def send_again(query: CallbackQuery, callback_data: DocFileCB, user: User, session: AsyncSession,
+                         bot: Bot) -> None:  # fmt: skip
+        document = await service.document_for(session, user, callback_data.id)
+        if document is None:
+            await expired(query)
+            return
+        booking = await session.get(Booking, document.booking_id)
+        prop = await session.get(Property, booking.property_id) if booking else None
+        await query.answer()
+        info = service.DocumentInfo(document.id, document.kind, document.file_name, document.created_at)
+        await bot.send_document(_chat_id(query), BufferedInputFile(document.content, filename=document.file_name),
+                                caption=views.sent_again_caption(info, prop.timezone if prop else "UTC"),
+                                reply_markup=views.after_document_keyboard(document.booking_id))  # fmt: skip
+
+    # --- the property's document settings ----------------------------------------------------------------------
+
+    @router.callback_query(DocSetupCB.filter(F.action == "pick"))
+    async def pick_property(query: CallbackQuery, user: User, session: AsyncSession) -> None:
+        managed = set(await visible_property_ids(session, user, manage=True))
+        props = [p for p in await visible_properties(session, user) if p.id in managed]
+        if not props:
+            await expired(query)
+            return
+        await edit_or_answer(query, _("Which property?"), views.pick_property_keyboard(props))
+
+    @router.callback_query(DocSetupCB.filter(F.action == "open"))
+    async def setup(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
+                    state: FSMContext) -> None:  # fmt: skip
+        await state.clear()
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        if prop is None:
+            await expired(query)
+            return
+        await _show_setup(query, session, prop)
+
+    @router.callback_query(DocSetupCB.filter(F.action == "info"))
+    async def info_ask(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
+                       state: FSMContext) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        if prop is None or callback_data.key not in INFO_KEYS:
+            await expired(query)
+            return
+        await state.set_state(DocumentDetail.value)
+        await state.set_data({"property_id": prop.id, "key": callback_data.key})
+        await edit_or_answer(query, views.question(Need("info", info=callback_data.key)),
+                             views.info_keyboard(prop.id, callback_data.key,
+                                                 skippable=callback_data.key in SKIPPABLE_INFO))  # fmt: skip
+
+    @router.message(DocumentDetail.value, F.text, ~F.text.startswith("/"))
+    async def info_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                         services: Services) -> None:  # fmt: skip
+        data = await state.get_data()
+        try:
+            value = parse_info(data["key"], message.text or "")
+        except InputError as error:
+            await message.answer(input_error(error) + "\n\n" + views.question(Need("info", info=data["key"])),
+                                 reply_markup=views.info_keyboard(data["property_id"], data["key"],
+                                                                  skippable=data["key"] in SKIPPABLE_INFO))  # fmt: skip
+            return
+        await _save_info(message, user, session, state, services, data, value)
+
+    @router.callback_query(DocSetupCB.filter(F.action == "info_skip"), DocumentDetail.value)
+    async def info_skip(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
+                        state: FSMContext, services: Services) -> None:  # fmt: skip
+        data = await state.get_data()
+        if data["property_id"] != callback_data.id or data["key"] not in SKIPPABLE_INFO:
+            await expired(query)
+            return
+        await query.answer()
+        await _save_info(query, user, session, state, services, data, "")
+
+    @router.callback_query(DocSetupCB.filter(F.action == "tpl"))
+    async def template_screen(query: CallbackQuery, callback_data: DocSetupCB, user: User,
+                              session: AsyncSession) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        kind, locale = callback_data.key, callback_data.lang
+        if prop is None or kind not in KINDS or locale not in LOCALES:
+            await expired(query)
+            return
+        upload = (await service.active_uploads(session, prop.id)).get((kind, locale))
+        await edit_or_answer(query, views.template_text(prop, kind, locale, upload),
+                             views.template_keyboard(prop.id, kind, locale, custom=upload is not None))  # fmt: skip
+
+    @router.callback_query(DocSetupCB.filter(F.action == "get"))
+    async def download_template(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
+                                services: Services, bot: Bot) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        kind, locale = callback_data.key, callback_data.lang
+        if prop is None or kind not in KINDS or locale not in LOCALES:
+            await expired(query)
+            return
+        source = await service.active_template(session, prop.id, kind, locale, _templates(services))
+        await query.answer()
+        name = template_file_name(kind, locale, source.version)
+        await bot.send_document(_chat_id(query), BufferedInputFile(source.content, filename=name),
+                                caption=f"📄 {views.kind_name(kind)} ({views.LANGUAGE_NAMES[locale]})")  # fmt: skip
+
+    @router.callback_query(DocSetupCB.filter(F.action == "revert"))
+    async def revert_ask(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession) -> None:
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        kind, locale = callback_data.key, callback_data.lang
+        if prop is None or kind not in KINDS or locale not in LOCALES:
+            await expired(query)
+            return
+        await edit_or_answer(query, views.revert_text(prop, kind, locale), yes_no(
+            DocSetupCB(id=prop.id, action="revert_yes", key=kind, lang=locale),
+            DocSetupCB(id=prop.id, action="tpl", key=kind, lang=locale)))  # fmt: skip
+
+    @router.callback_query(DocSetupCB.filter(F.action == "revert_yes"))
+    async def revert(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
+                     services: Services) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        kind, locale = callback_data.key, callback_data.lang
+        if prop is None or kind not in KINDS or locale not in LOCALES:
+            await expired(query)
+            return
+        await service.revert_template(session, prop, kind, locale, user=user, now=services.clock())
+        await edit_or_answer(query, views.reverted_text(kind, locale),
+                             views.template_keyboard(prop.id, kind, locale, custom=False))  # fmt: skip
+
+    # --- uploading a template ----------------------------------------------------------------------------------
+
+    @router.message(F.document, _is_word_file)
+    async def upload(message: Message, user: User, session: AsyncSession, state: FSMContext, bot: Bot) -> None:
+        document = message.document
+        assert document is not None
+        if (document.file_size or 0) > MAX_TEMPLATE_BYTES:
+            await message.answer(views.problem_text(TemplateProblem("too_large"), "authorization"))
+            return
+        if not (document.file_name or "").lower().endswith(".docx"):
+            await message.answer(views.not_word_file())
+            return
+        managed = set(await visible_property_ids(session, user, manage=True))
+        props = [p for p in await visible_properties(session, user) if p.id in managed]
+        if not props:
+            await message.answer(views.no_manageable_properties())
+            return
+        try:
+            check_docx_file(await _download(bot, document.file_id))
+        except TemplateProblem as problem:
+            await message.answer(views.problem_text(problem, "authorization"))
+            return
+        await state.set_state(TemplateUpload.choose)
+        await state.set_data({"file_id": document.file_id, "file_name": document.file_name})
+        if len(props) == 1:
+            await message.answer(views.upload_kind_text(), reply_markup=views.upload_kind_keyboard(props[0].id))
+            return
+        await message.answer(views.upload_received(document.file_name or ""),
+                             reply_markup=views.upload_property_keyboard(props))  # fmt: skip
+
+    @router.callback_query(UploadCB.filter(), TemplateUpload.choose)
+    async def upload_choice(query: CallbackQuery, callback_data: UploadCB, user: User, session: AsyncSession,
+                            state: FSMContext, services: Services, bot: Bot) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.id, manage=True)
+        kind, locale = callback_data.kind, callback_data.lang
+        if prop is None or (kind and kind not in KINDS) or (locale and locale not in LOCALES):
+            await expired(query)
+            return
+        if not kind:
+            await edit_or_answer(query, views.upload_kind_text(), views.upload_kind_keyboard(prop.id))
+            return
+        if not locale:
+            await edit_or_answer(query, views.upload_language_text(),
+                                 views.upload_language_keyboard(prop.id, kind, user.locale))  # fmt: skip
+            return
+        data = await state.get_data()
+        await state.clear()
+        await query.answer()
+        content = await _download(bot, data["file_id"])
+        try:
+            check = await service.check_upload(content, kind, locale)
+        except TemplateProblem as problem:
+            log.info("template refused", extra={"property_id": prop.id, "kind": kind, "problem": problem.code})
+            await _reply(query, views.problem_text(problem, kind))
+            return
+        template = await service.store_template(session, prop, kind, locale, content, user=user, now=services.clock())
+        await _reply(query, views.template_saved(prop, kind, locale, template.version))
+        sample_name = "sample-" + template_file_name(kind, locale, str(template.version))
+        await bot.send_document(_chat_id(query), BufferedInputFile(check.sample, filename=sample_name),
+                                reply_markup=views.template_keyboard(prop.id, kind, locale, custom=True))  # fmt: skip
+
+    @router.callback_query(UploadCB.filter())
+    async def upload_gone(query: CallbackQuery) -> None:
+        await expired(query)  # the upload dialog is over (answered, cancelled or replaced)
+
+    return router
+
+
+async def _download(bot: Bot, file_id: str) -> bytes:
+    buffer = io.BytesIO()
+    await bot.download(file_id, destination=buffer)
+    content = buffer.getvalue()
+    if len(content) > MAX_TEMPLATE_BYTES:
+        raise TemplateProblem("too_large")
+    return content
+
+
+async def _produce(
+    target: Message | CallbackQuery, user: User, session: AsyncSession, state: FSMContext, services: Services,
+    bot: Bot, *, booking_id: int, kind: str, lang: str, fmt: str,
+) -> None:  # fmt: skip
+    """Ask for the next missing thing, or make the document, record it and send it."""
+    found = await _managed(session, user, booking_id)
+    if found is None:
+        await state.clear()
+        if isinstance(target, CallbackQuery):
+            await expired(target)
+        else:
+            await target.answer(_("This booking is no longer available."))
+        return
+    booking, prop = found
+    now = services.clock()
+    outcome = await service.prepare(session, booking, prop, kind, lang, directory=_templates(services), now=now)
+    if isinstance(outcome, service.Missing):
+        await state.set_state(DocumentDialog.answer)
+        await state.set_data({"booking_id": booking.id, "kind": kind, "lang": lang, "fmt": fmt,
+                              "need": outcome.need.as_dict()})  # fmt: skip
+        text, markup = views.missing_text(kind, outcome), views.question_keyboard(booking.id, outcome.need)
+        if isinstance(target, CallbackQuery):
+            await edit_or_answer(target, text, markup)
+        else:
+            await target.answer(text, reply_markup=markup)
+        return
+    await state.clear()
+    if isinstance(target, CallbackQuery):
+        await target.answer()
+    content, name = outcome.docx, outcome.file_name
+    chat_id = _chat_id(target)
+    if fmt == "pdf":
+        await session.commit()  # the conversion takes seconds: hold no database lock meanwhile
+        await bot.send_chat_action(chat_id, "upload_document")
+        try:
+            content = await _converter(services).convert(outcome.docx)
+            name = name.removesuffix(".docx") + ".pdf"
+        except PdfError as error:
+            log.warning("pdf conversion failed", extra={"booking_id": booking.id, "reason": error.reason,
+                                                        "detail": str(error)[:300]})  # fmt: skip
+            await _reply(target, views.pdf_failed())
+    await service.record(session, booking, outcome, content=content, name=name, user=user, now=services.clock())
+    await bot.send_document(chat_id, BufferedInputFile(content, filename=name),
+                            caption=views.caption(kind, prop, booking),
+                            reply_markup=views.after_document_keyboard(booking.id))  # fmt: skip
+
+
+async def _answer(
+    target: Message | CallbackQuery, user: User, session: AsyncSession, state: FSMContext, services: Services,
+    bot: Bot, data: dict[str, object], need: Need, value: object,
+) -> None:  # fmt: skip
+    booking_id = int(str(data["booking_id"]))
+    found = await _managed(session, user, booking_id)
+    if found is None:
+        await state.clear()
+        if isinstance(target, CallbackQuery):
+            await expired(target)
+        else:
+            await target.answer(_("This booking is no longer available."))
+        return
+    booking, prop = found
+    try:
+        await service.apply_answer(session, booking, prop, need, value, user=user, now=services.clock())
+    except (LookupError, ValueError):  # the guest was removed meanwhile, say: ask again from the start
+        log.info("document answer no longer applies", extra={"booking_id": booking_id, "need": need.key})
+    kind, lang, fmt = str(data["kind"]), str(data["lang"]), str(data["fmt"])
+    await _produce(target, user, session, state, services, bot, booking_id=booking_id, kind=kind, lang=lang, fmt=fmt)
+
+
+async def _save_info(target: Message | CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
+                     services: Services, data: dict[str, object], value: str) -> None:  # fmt: skip
+    await state.clear()
+    prop = await property_for(session, user, int(str(data["property_id"])), manage=True)
+    if prop is None:
+        await _reply(target, _("This property is no longer available."))
+        return
+    await service.set_property_info(session, prop, str(data["key"]), value, user=user, now=services.clock())
+    await _reply(target, _("Saved."))
+    await _show_setup(target, session, prop, new_message=True)
+
+
+async def _show_setup(target: Message | CallbackQuery, session: AsyncSession, prop: Property, *,
+                      new_message: bool = False) -> None:  # fmt: skip
+    uploads = await service.active_uploads(session, prop.id)
+    text = views.setup_text(prop, service.property_info(prop), uploads)
+    if new_message:
+        await _reply(target, text, views.setup_keyboard(prop))
+    else:
+        await edit_or_answer(target, text, views.setup_keyboard(prop))
