@@ -133,8 +133,13 @@ def conflict_opened(row: Outbox) -> Rendered:
     else:
         lines = [_title(payload), esc(label), _("Overlap: {dates}").format(dates=overlap)]
     conflict_id = int(payload["conflict_id"])
+    first, second = (int(i) for i in payload["booking_ids"])
     buttons = (
-        (Button(_("🔎 Open conflict"), ConflictCB(id=conflict_id, action="open").pack()),),
+        (
+            Button(_("Open 1"), BookingCB(id=first).pack()),
+            Button(_("Open 2"), BookingCB(id=second).pack()),
+            Button(_("🔎 Open conflict"), ConflictCB(id=conflict_id, action="open").pack()),
+        ),
         (
             Button(_("✅ Resolved…"), ConflictCB(id=conflict_id, action="resolve").pack()),
             Button(_("🔁 It is an echo"), ConflictCB(id=conflict_id, action="echo").pack()),

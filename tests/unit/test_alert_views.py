@@ -63,7 +63,7 @@ def test_double_booking_is_loud_and_has_the_conflict_actions():
                "booking_ids": [1, 2], "severity": 3}  # fmt: skip
     rendered = render_alert(row("conflict_opened", **payload), user("en"))
     assert rendered.text.startswith("<b>Apto &lt;101&gt; &amp; Co</b>\n<b>⚠️ Double booking</b>\n")
-    assert buttons(rendered) == ["c:7:open", "c:7:resolve", "c:7:echo", "c:7:snooze"]
+    assert buttons(rendered) == ["b:1:open", "b:2:open", "c:7:open", "c:7:resolve", "c:7:echo", "c:7:snooze"]
     closed = render_alert(row("conflict_closed", conflict_id=7, **{"class": "double_booking"}), user("en"))
     assert closed.buttons == () and "double booking" in closed.text
 
