@@ -16,6 +16,7 @@ from bot.keyboards.callbacks import BookingCB, DayCB, KindCB, PropertyCB
 from bot.keyboards.common import BACK, button, dialog_nav, only_menu, yes_no
 from bot.keyboards.datepicker import date_picker
 from bot.routers.bookings import show_card
+from bot.routers.datepick import picked_day, turn_month
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
 from bot.states import MoveStay, NewStay
@@ -96,16 +97,8 @@ def get_router() -> Router:
     @router.callback_query(DayCB.filter(F.day == 0), NewStay.check_out)
     @router.callback_query(DayCB.filter(F.day == 0), MoveStay.check_in)
     @router.callback_query(DayCB.filter(F.day == 0), MoveStay.check_out)
-    async def turn_month(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
-        data = await state.get_data()
-        earliest = date.fromisoformat(data.get("check_in") or data["earliest"])
-        if not 1 <= callback_data.m <= 12:
-            await expired(query)
-            return
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=date_picker(callback_data.y, callback_data.m,
-                                                                           earliest=earliest))  # fmt: skip
+    async def turn(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
+        await turn_month(query, callback_data, state, back=True)
 
     @router.callback_query(DayCB.filter(F.day > 0), NewStay.check_in)
     @router.callback_query(DayCB.filter(F.day > 0), NewStay.check_out)
@@ -113,14 +106,8 @@ def get_router() -> Router:
     @router.callback_query(DayCB.filter(F.day > 0), MoveStay.check_out)
     async def picked(query: CallbackQuery, callback_data: DayCB, user: User, session: AsyncSession,
                      state: FSMContext, services: Services) -> None:  # fmt: skip
-        try:
-            chosen = date(callback_data.y, callback_data.m, callback_data.day)
-        except ValueError:
-            await expired(query)
-            return
-        await query.answer()
-        assert isinstance(query.message, Message)
-        await _date_chosen(query.message, chosen, user, session, state, services, edit=True)
+        if found := await picked_day(query, callback_data):
+            await _date_chosen(found[0], found[1], user, session, state, services, edit=True)
 
     @router.message(NewStay.check_in, F.text)
     @router.message(NewStay.check_out, F.text)

@@ -16,7 +16,8 @@ from bot.keyboards.callbacks import DayCB, MenuCB
 from bot.keyboards.common import only_menu
 from bot.keyboards.datepicker import date_picker
 from bot.routers.bookings import user_today
-from bot.routers.replies import edit_or_answer, expired
+from bot.routers.datepick import picked_day, turn_month
+from bot.routers.replies import edit_or_answer
 from bot.services import Services
 from bot.states import FreeDates
 from bot.views.bookings import source_name
@@ -63,29 +64,14 @@ def get_router() -> Router:
         )
 
     @router.callback_query(DayCB.filter(F.day == 0), FreeDates())
-    async def turn_month(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
-        data = await state.get_data()
-        if not 1 <= callback_data.m <= 12:
-            await expired(query)
-            return
-        earliest = date.fromisoformat(data.get("check_in") or data["earliest"])
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(
-                reply_markup=date_picker(callback_data.y, callback_data.m, earliest=earliest, back=False)
-            )
+    async def turn(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
+        await turn_month(query, callback_data, state, back=False)
 
     @router.callback_query(DayCB.filter(F.day > 0), FreeDates())
     async def picked(query: CallbackQuery, callback_data: DayCB, user: User, session: AsyncSession,
                      state: FSMContext, services: Services) -> None:  # fmt: skip
-        try:
-            chosen = date(callback_data.y, callback_data.m, callback_data.day)
-        except ValueError:
-            await expired(query)
-            return
-        await query.answer()
-        assert isinstance(query.message, Message)
-        await _chosen(query.message, chosen, user, session, state, services)
+        if found := await picked_day(query, callback_data):
+            await _chosen(found[0], found[1], user, session, state, services)
 
     @router.message(FreeDates.check_in, F.text)
     @router.message(FreeDates.check_out, F.text)
