@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.calendar.model import Platform
+from domain.calendar.classify import detect_platform
 from domain.properties import audit
 from storage.models import Booking, Feed, Property, User
 
@@ -34,21 +34,6 @@ def normalize_url(text: str) -> str:
     return url
 
 
-def platform_from_host(url: str) -> Platform:
-    host = (urlsplit(url).hostname or "").lower()
-    for marker, platform in (
-        ("airbnb.", Platform.AIRBNB),
-        ("booking.com", Platform.BOOKING),
-        ("vrbo.", Platform.VRBO),
-        ("homeaway.", Platform.VRBO),
-        ("abritel.", Platform.VRBO),
-        ("agoda.", Platform.AGODA),
-    ):
-        if marker in host:
-            return platform
-    return Platform.OTHER
-
-
 async def add_feed(session: AsyncSession, prop: Property, url: str, *, user: User, now: datetime) -> Feed:
     url = normalize_url(url)
     existing = await session.scalar(select(Feed).where(Feed.property_id == prop.id, Feed.url == url))
@@ -57,7 +42,9 @@ async def add_feed(session: AsyncSession, prop: Property, url: str, *, user: Use
     count = await session.scalar(select(func.count()).select_from(Feed).where(Feed.property_id == prop.id))
     if (count or 0) >= MAX_FEEDS_PER_PROPERTY:
         raise FeedError("too_many")
-    feed = Feed(property_id=prop.id, url=url, platform=platform_from_host(url).value, created_at=now)
+    feed = Feed(
+        property_id=prop.id, url=url, platform=detect_platform(uids=(), prodid=None, url=url).value, created_at=now
+    )
     session.add(feed)
     await session.flush()
     await audit(session, user, "feed.added", "feed", feed.id, {"property_id": prop.id}, now=now)
