@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LUMINA_DATA_DIR=/data \
     LUMINA_HTTP_HOST=0.0.0.0 \
     LUMINA_HTTP_PORT=8080 \
-    LUMINA_LOCALES_DIR=/app/locales
+    LUMINA_LOCALES_DIR=/app/locales \
+    LUMINA_TEMPLATES_DIR=/app/templates
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
