@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import signal
 import sys
 from pathlib import Path
@@ -104,9 +105,9 @@ async def _serve(settings: Settings) -> None:
     web = WebServer(services, settings.http_host, settings.http_port)
     await web.start()  # /health answers from here on; /ready says 503 until the bot and scheduler run
 
-    from bot.app import Application  # aiogram takes seconds to import on a small machine
-
-    app = Application(settings, services=services, web=web)
+    # aiogram takes seconds to import on a small machine: import it off the event loop so /health keeps answering
+    app_module = await asyncio.to_thread(importlib.import_module, "bot.app")
+    app = app_module.Application(settings, services=services, web=web)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
