@@ -1,20 +1,28 @@
-"""Sync benchmark for "Calendar sync that never cries wolf".
+"""Sync benchmark for "Calendar sync that never cries wolf" (figures and analysis: benchmarks/README.md).
 
 1,000 feeds x 40 events (60% Airbnb-shaped, 40% Booking.com-shaped), one property per feed, served without ETag
 from a FeedServer on 127.0.0.1 running in a child process (so its CPU is not counted), synced by the production
 FeedSyncer + FeedFetcher into a freshly migrated SQLite database with one owner (so alert rows are written).
 
 Phases, each timed in wall and CPU (time.process_time: every thread of this process, the aiosqlite one included):
-  floor      icalendar.Calendar.from_ical(body) over the 1,000 bodies of the "changed" phase, nothing else
-  full       first sync: every feed new, 40,000 bookings inserted
-  unchanged  every feed re-downloaded with only DTSTAMP changed (the content-fingerprint fast path)
-  changed    every feed re-downloaded with one stay's dates moved: parse + reconcile + write + alert + conflict check
-Then the unchanged and changed phases run once more under tracemalloc for the Python allocation peak; ru_maxrss is
-the whole process's high-water mark.
+  floor                icalendar.Calendar.from_ical(body) over the 1,000 bodies of the "changed" phase, nothing else
+  full                 first sync: every feed new, 40,000 bookings inserted
+  unchanged            every feed re-downloaded with only DTSTAMP changed (the batched, no-parse path)
+  changed              every feed re-downloaded with one stay's dates moved: parse (incremental) + reconcile + write +
+                       alert + conflict check
+  changed, cold cache  the stay moves back, in a new FeedSyncer (as after a restart): every event parsed again
+  fetch only           the same 1,000 downloads through the same fetcher, no database, no parsing
+  floor, again         the floor once more at the end: the machine's speed drifts over a run
+Every sync phase is also bracketed by a quarter of the floor (before and after) to compare it with the floor as it
+was around it ("local floor"). Every phase checks that each feed had exactly the expected outcome. The loop-thread
+CPU of each sync is split by step (see Ledger); ru_maxrss is the process's high-water mark. --memory runs the syncs
+under tracemalloc instead.
 
-    .venv/bin/python benchmarks/sync_bench.py                     # the benchmark (about 1.5 min)
-    .venv/bin/python benchmarks/sync_bench.py --profile changed   # cProfile one phase instead (slower)
-    .venv/bin/python benchmarks/sync_bench.py --json out.json     # also write the figures as JSON
+    .venv/bin/python benchmarks/sync_bench.py                                # the benchmark (~90 s of CPU)
+    .venv/bin/python benchmarks/sync_bench.py --memory --feeds 250           # tracemalloc peaks, what outcomes hold
+    .venv/bin/python benchmarks/sync_bench.py --profile changed --feeds 250  # cProfile one phase (thread-CPU timer)
+    .venv/bin/python benchmarks/sync_bench.py --what-if-sniffio              # as if sniffio were installed (README)
+    .venv/bin/python benchmarks/sync_bench.py --json out.json                # also write the figures as JSON
 """
 
 from __future__ import annotations
@@ -22,8 +30,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import gc
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -36,7 +46,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections import Counter
+import types
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -53,6 +64,9 @@ from sqlalchemy import func, select  # noqa: E402
 import domain.calendar.parse  # noqa: E402
 import domain.conflict_check  # noqa: E402
 import domain.feed_sync  # noqa: E402
+import jobs.sync  # noqa: E402
+import storage.repositories  # noqa: E402
+from domain.calendar.parse import ParseCache  # noqa: E402
 from domain.feed_sync import SyncOutcome  # noqa: E402
 from jobs.fetch import FeedFetcher, FetchConfig  # noqa: E402
 from jobs.sync import FeedSyncer  # noqa: E402
@@ -248,6 +262,8 @@ class Measure:
     maxrss_mb: float = 0.0  # the process's high-water mark so far
     split: dict[str, float] = field(default_factory=dict)  # loop-thread CPU of instrumented pure steps
     verified: str = ""
+    local_floor_s: float | None = None  # the floor's CPU at the time of this phase, from probes around it
+    sys_s: float = 0.0  # of cpu_s, time in the kernel (system calls: sockets, the thread hand-offs, SQLite's I/O)
 
 
 def maxrss_mb() -> float:
@@ -260,50 +276,102 @@ def measured(into: Measure, *, trace: bool = False) -> Iterator[None]:
     if trace:
         tracemalloc.start()
     wall, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
+    kernel = resource.getrusage(resource.RUSAGE_SELF).ru_stime
     try:
         yield
     finally:
         into.wall_s = time.perf_counter() - wall
         into.cpu_s = time.process_time() - cpu
         into.loop_cpu_s = time.thread_time() - loop
+        into.sys_s = resource.getrusage(resource.RUSAGE_SELF).ru_stime - kernel
         if trace:
             current, peak = tracemalloc.get_traced_memory()
             into.peak_mb, into.retained_mb = peak / 2**20, current / 2**20
         into.maxrss_mb = maxrss_mb()
 
 
-class Split:
-    """Loop-thread CPU of the synchronous, pure steps of a sync, by wrapping them where the sync code looks them up.
+class _Metered:
+    """Awaits a coroutine, adding the loop-thread CPU of each of its steps (and so of everything it awaits, SQLAlchemy's
+    greenlet work included) to a ledger line. Time spent suspended, while other feeds run, is not counted."""
 
-    They run without awaiting, so time.thread_time() around each call is exactly their cost. Everything else on the
-    loop thread (SQLAlchemy ORM, asyncio, httpx) is the remainder.
+    __slots__ = ("_coro", "_ledger", "_label")
+
+    def __init__(self, coro: Any, ledger: defaultdict[str, float], label: str) -> None:
+        self._coro, self._ledger, self._label = coro, ledger, label
+
+    def __await__(self) -> Any:
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            started = time.thread_time()
+            try:
+                step = self._coro.send(value) if error is None else self._coro.throw(error)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                self._ledger[self._label] += time.thread_time() - started
+            try:
+                value, error = (yield step), None
+            except BaseException as exc:  # cancellation and the like: hand it to the coroutine
+                value, error = None, exc
+
+
+class Ledger:
+    """Inclusive loop-thread CPU of the steps of a sync, by wrapping them where the sync code looks them up.
+
+    Synchronous steps are timed around the call; coroutines step by step (see _Metered). Unlike cProfile, whose
+    cumulative times are meaningless across SQLAlchemy's greenlet switches, nesting is exact: a line includes the
+    lines under it. Overhead: two thread_time() calls per call or step.
     """
 
     TARGETS: tuple[tuple[Any, str, str], ...] = (
-        (domain.feed_sync, "parse_feed", "parse_feed"),
-        (domain.calendar.parse, "_parse_components", "parse_feed: icalendar from_ical"),
+        (FeedSyncer, "sync_feeds", "sync_feeds"),
+        (FeedSyncer, "_write_batch", "_write_batch"),
+        (FeedSyncer, "_apply", "FeedSyncer._apply"),
+        (FeedSyncer, "feeds_of", "feeds_of"),
+        (FeedFetcher, "fetch", "fetch"),
+        (storage.repositories, "fetch_targets", "fetch_targets"),
+        (jobs.sync, "record_quiet", "record_quiet"),
+        (storage.repositories, "feed_sync_states", "feed_sync_states"),
+        (jobs.sync, "apply_download", "apply_download"),
+        (storage.repositories, "feed_for_sync", "feed_for_sync"),
+        (storage.repositories, "feed_stays", "feed_stays"),
         (domain.feed_sync, "content_fingerprint", "content_fingerprint"),
+        (domain.feed_sync, "parse_feed", "parse_feed"),
+        (domain.calendar.parse, "_split", "_split"),
+        (domain.calendar.parse, "_parse_components", "_parse_components"),
         (domain.feed_sync, "reconcile", "reconcile"),
+        (domain.feed_sync, "_insert_run", "_insert_run"),
+        (domain.feed_sync, "_apply", "_apply"),
+        (domain.feed_sync, "_mark_seen", "_mark_seen"),
+        (domain.feed_sync, "_write_alerts", "_write_alerts"),
+        (domain.feed_sync, "check_property", "check_property"),
+        (domain.feed_sync, "refresh_turnovers", "refresh_turnovers"),
+        (domain.conflict_check, "live_spans", "live_spans"),
         (domain.conflict_check, "find_conflicts", "find_conflicts"),
     )
 
     def __init__(self) -> None:
-        self.cpu: Counter[str] = Counter()
+        self.cpu: defaultdict[str, float] = defaultdict(float)
         self._undo: list[tuple[Any, str, Any]] = []
 
-    def __enter__(self) -> Split:
-        for module, name, label in self.TARGETS:
-            original = getattr(module, name)
-            setattr(module, name, self._timed(original, label))
-            self._undo.append((module, name, original))
+    def __enter__(self) -> Ledger:
+        for owner, name, label in self.TARGETS:
+            original = owner.__dict__.get(name)
+            if original is None:  # the code moved on: that line stays empty
+                continue
+            wrap = self._async if inspect.iscoroutinefunction(original) else self._sync
+            setattr(owner, name, wrap(original, label))
+            self._undo.append((owner, name, original))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for module, name, original in reversed(self._undo):
-            setattr(module, name, original)
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
         self._undo.clear()
 
-    def _timed(self, original: Callable[..., Any], label: str) -> Callable[..., Any]:
+    def _sync(self, original: Callable[..., Any], label: str) -> Callable[..., Any]:
+        @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.thread_time()
             try:
@@ -313,10 +381,82 @@ class Split:
 
         return timed
 
+    def _async(self, original: Callable[..., Any], label: str) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            return _Metered(original(*args, **kwargs), self.cpu, label)
+
+        return timed
+
     def take(self) -> dict[str, float]:
         taken = dict(self.cpu)
         self.cpu.clear()
         return taken
+
+
+# (label, depth, how to get it from the ledger and the loop-thread total)
+_APPLY_PARTS = (
+    "feed_for_sync",
+    "parse_feed",
+    "feed_stays",
+    "reconcile",
+    "_insert_run",
+    "_apply",
+    "_mark_seen",
+    "_write_alerts",
+    "check_property",
+    "refresh_turnovers",
+)
+LEDGER_ROWS: tuple[tuple[str, int, Callable[[dict[str, float], float], float]], ...] = (
+    ("fetch: HTTP GET and body (httpx, in the fetch tasks)", 0, lambda c, t: c.get("fetch", 0.0)),
+    ("sync_feeds: the writer (fetches excluded)", 0, lambda c, t: c.get("sync_feeds", 0.0)),
+    ("fetch_targets: the feeds' URLs (one query)", 1, lambda c, t: c.get("fetch_targets", 0.0)),
+    ("_write_batch: every write transaction", 1, lambda c, t: c.get("_write_batch", 0.0)),
+    ("record_quiet: unchanged downloads, batched", 2, lambda c, t: c.get("record_quiet", 0.0)),
+    ("feed_sync_states (one query per batch)", 3, lambda c, t: c.get("feed_sync_states", 0.0)),
+    ("a transaction per changed feed (+ commit)", 2, lambda c, t: c.get("FeedSyncer._apply", 0.0)),
+    ("apply_download", 3, lambda c, t: c.get("apply_download", 0.0)),
+    ("feed_for_sync: the feed's row and property", 4, lambda c, t: c.get("feed_for_sync", 0.0)),
+    ("parse_feed", 4, lambda c, t: c.get("parse_feed", 0.0)),
+    ("split into events + hash (parse cache)", 5, lambda c, t: c.get("_split", 0.0)),
+    ("icalendar Calendar.from_ical (new events)", 5, lambda c, t: c.get("_parse_components", 0.0)),
+    (
+        "read events, classify, uids, windows",
+        5,
+        lambda c, t: c.get("parse_feed", 0) - c.get("_split", 0) - c.get("_parse_components", 0),
+    ),
+    ("feed_stays: the stored stays (columns)", 4, lambda c, t: c.get("feed_stays", 0.0)),
+    ("reconcile", 4, lambda c, t: c.get("reconcile", 0.0)),
+    ("_insert_run: the SyncRun row", 4, lambda c, t: c.get("_insert_run", 0.0)),
+    ("_apply: bulk update/insert, change rows", 4, lambda c, t: c.get("_apply", 0.0)),
+    ("_mark_seen: last_seen_at, one statement", 4, lambda c, t: c.get("_mark_seen", 0.0)),
+    ("_write_alerts", 4, lambda c, t: c.get("_write_alerts", 0.0)),
+    ("check_property", 4, lambda c, t: c.get("check_property", 0.0)),
+    ("live_spans: the property's stays (columns)", 5, lambda c, t: c.get("live_spans", 0.0)),
+    ("find_conflicts", 5, lambda c, t: c.get("find_conflicts", 0.0)),
+    ("refresh_turnovers (no cleaner here)", 4, lambda c, t: c.get("refresh_turnovers", 0.0)),
+    (
+        "the rest: the feed's UPDATE, outcome",
+        4,
+        lambda c, t: c.get("apply_download", 0) - sum(c.get(k, 0) for k in _APPLY_PARTS),
+    ),
+    (
+        "commit (flush of feed + outbox rows), close",
+        3,
+        lambda c, t: c.get("FeedSyncer._apply", 0) - c.get("apply_download", 0),
+    ),
+    (
+        "the rest: fingerprints, quiet BEGIN/COMMIT, log",
+        2,
+        lambda c, t: c.get("_write_batch", 0) - c.get("record_quiet", 0) - c.get("FeedSyncer._apply", 0),
+    ),
+    ("feeds_of", 0, lambda c, t: c.get("feeds_of", 0.0)),
+    (
+        "outside: event loop, selector, gather, queue",
+        0,
+        lambda c, t: t - c.get("sync_feeds", 0) - c.get("fetch", 0) - c.get("feeds_of", 0),
+    ),
+)
 
 
 def floor(bodies: list[bytes]) -> Measure:
@@ -371,11 +511,13 @@ async def table_counts(sessions: Any) -> dict[str, int]:
         }
 
 
-# name, phase served, expected outcome, expected counts, alerts per feed
-PLAN: tuple[tuple[str, int, str, dict[str, int], int], ...] = (
-    ("full", 0, "ok", {"new": -1}, 0),  # -1: the events per feed
-    ("unchanged", 1, "unchanged", {}, 0),
-    ("changed", 2, "ok", {"changed": 1}, 1),
+# name, phase served, expected outcome, expected counts, alerts per feed, with a new (empty) parse cache
+PLAN: tuple[tuple[str, int, str, dict[str, int], int, bool], ...] = (
+    ("full", 0, "ok", {"new": -1}, 0, False),  # -1: the events per feed
+    ("unchanged", 1, "unchanged", {}, 0, False),
+    ("changed", 2, "ok", {"changed": 1}, 1, False),
+    # The moved stay moves back, in a syncer just started (as after a restart): every event parsed again.
+    ("changed, cold cache", 3, "ok", {"changed": 1}, 1, True),
 )
 
 
@@ -394,8 +536,13 @@ async def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "phases": {},
     }
     phases: dict[str, Measure] = results["phases"]
+    # A quarter of the floor, run just before and just after each sync phase: the machine's speed drifts over a
+    # run (other VMs on the host), so each phase is also compared with the floor as it was around that phase.
+    probe_bodies = floor_bodies[::4]
+    probe_scale = 0.0
     if not (args.profile or args.memory):
         phases["floor"] = floor(floor_bodies)
+        probe_scale = phases["floor"].cpu_s / floor(probe_bodies).cpu_s
     del floor_bodies
 
     url = f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}"
@@ -407,8 +554,13 @@ async def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         sessions = session_factory(engine)
         await seed_database(sessions, server, specs)
         clock = Clock()
-        syncer = FeedSyncer(sessions, fetcher, clock=clock)
-        for name, phase, outcome, counts, alerts in PLAN:
+        cache = ParseCache()
+        syncer = FeedSyncer(sessions, fetcher, clock=clock, parse_cache=cache)
+        for name, phase, outcome, counts, alerts, restart in PLAN:
+            if restart:
+                cache = ParseCache()
+                syncer = FeedSyncer(sessions, fetcher, clock=clock, parse_cache=cache)
+            parsed, reused = cache.parsed_blocks, cache.reused_blocks
             served = server.phase(phase)  # the child swaps the bodies: outside the measured time
             if phase == FLOOR_PHASE and served != floor_digest:
                 raise RuntimeError("the server serves other bytes than the floor parsed")
@@ -418,17 +570,26 @@ async def benchmark(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 results["profile"] = await profiled(syncer, measure, args.profile_top)
                 outcomes: list[SyncOutcome] = results["profile"].pop("outcomes")
             else:
-                with Split() as split, measured(measure, trace=args.memory):
+                probe = floor(probe_bodies).cpu_s if probe_scale else 0.0
+                with Ledger() as ledger, measured(measure, trace=args.memory):
                     outcomes = await syncer.sync_feeds(await syncer.feeds_of())
-                measure.split = split.take()
+                measure.split = ledger.take()
+                if probe_scale:
+                    measure.local_floor_s = (probe + floor(probe_bodies).cpu_s) / 2 * probe_scale
             expected = {k: (args.events if v == -1 else v) for k, v in counts.items()}
             measure.verified = check(outcomes, len(specs), outcome, expected, alerts)
+            measure.verified += (
+                f"; parse cache: {cache.parsed_blocks - parsed} events parsed, {cache.reused_blocks - reused} reused,"
+                f" {len(cache)} feeds, ~{cache.approx_bytes / 2**20:.1f} MB estimated"
+            )
             if args.memory:
                 results.setdefault("top_retained", {})[name] = retained_by(outcomes, measure)
             del outcomes
             phases[name] = measure
         if not (args.profile or args.memory):
             phases["fetch only (no DB, no parse)"] = await fetch_only(fetcher, [server.url(s.path) for s in specs])
+            # Load on a shared machine drifts over a run: the floor again, to bracket the ratios.
+            phases["floor, again at the end"] = floor([body_of(spec, FLOOR_PHASE) for spec in specs])
         results["rows"] = await table_counts(sessions)
     finally:
         await fetcher.aclose()
@@ -537,7 +698,7 @@ def report(results: dict[str, Any]) -> str:
         f"feed server in a child process: {results['server_hits']} requests, {results['server_cpu_s']:.1f} s CPU "
         "(not counted below)",
         "",
-        f"{'phase':<30}{'wall s':>8}{'CPU s':>8}{'loop thread':>13}{'DB thread':>11}"
+        f"{'phase':<30}{'wall s':>8}{'CPU s':>8}{'of it sys':>10}{'loop thread':>13}{'DB thread':>11}"
         f"{'tracemalloc peak':>18}{'retained':>10}{'outcomes':>10}{'maxrss MB':>11}",
     ]
 
@@ -545,26 +706,30 @@ def report(results: dict[str, Any]) -> str:
         return "-" if value is None else f"{value:.1f}"
 
     for name, m in phases.items():
+        cpu = f"{m.cpu_s:>8.2f}{m.sys_s:>10.2f}{m.loop_cpu_s:>13.2f}{m.cpu_s - m.loop_cpu_s:>11.2f}"
         lines.append(
-            f"{name:<30}{m.wall_s:>8.2f}{m.cpu_s:>8.2f}{m.loop_cpu_s:>13.2f}{m.cpu_s - m.loop_cpu_s:>11.2f}"
+            f"{name:<30}{m.wall_s:>8.2f}{cpu}"
             f"{mb(m.peak_mb):>18}{mb(m.retained_mb):>10}{mb(m.outcomes_mb):>10}{m.maxrss_mb:>11.1f}"
         )
     lines += [f"  {name}: {m.verified}" for name, m in phases.items()]
-    split_rows = [(name, m) for name, m in phases.items() if m.split or name in ("full", "unchanged", "changed")]
-    if any(m.split for _n, m in split_rows):
-        lines += ["", "loop-thread CPU split (s):"]
-        for name, m in split_rows:
-            named = sum(v for k, v in m.split.items() if not k.startswith("parse_feed:"))
-            parts = ", ".join(f"{k} {v:.2f}" for k, v in m.split.items())
-            lines.append(f"  {name:<10} {parts or '-'}; the rest (ORM, asyncio, httpx) {m.loop_cpu_s - named:.2f}")
+    split_rows = [(name, m) for name, m in phases.items() if m.split]
+    if split_rows:
+        lines += ["", "where the loop-thread CPU goes (s; a line includes the lines under it; DB thread above):"]
+        lines.append(f"  {'':<52}" + "".join(f"{name:>12}" for name, _m in split_rows))
+        for label, depth, value in LEDGER_ROWS:
+            cells = "".join(f"{value(m.split, m.loop_cpu_s):>12.2f}" for _name, m in split_rows)
+            lines.append(f"  {'  ' * depth + label:<52}{cells}")
     if "floor" in phases:
-        base = phases["floor"]
+        floors = [phases[k] for k in ("floor", "floor, again at the end") if k in phases]
         lines.append("")
-        for name in ("changed", "full"):
+        lines.append("CPU against the floor (aim <= 1.5x): measured first / last / around the phase (local)")
+        for name in ("changed", "changed, cold cache", "full"):
             m = phases[name]
-            lines.append(
-                f"{name}/floor: {m.cpu_s / base.cpu_s:.2f}x CPU, {m.wall_s / base.wall_s:.2f}x wall (aim <= 1.5x)"
+            cpu = " / ".join(f"{m.cpu_s / f.cpu_s:.2f}x" for f in floors)
+            local = (
+                f" / {m.cpu_s / m.local_floor_s:.2f}x (local floor {m.local_floor_s:.2f} s)" if m.local_floor_s else ""
             )
+            lines.append(f"  {name + '/floor:':<28}{cpu}{local}")
         lines.append(f"unchanged sync: {phases['unchanged'].cpu_s:.2f} s CPU (aim < 2 s)")
     traced = [m.peak_mb for m in phases.values() if m.peak_mb is not None]
     peak = f"tracemalloc peak {max(traced):.1f} MB, " if traced else ""
@@ -590,17 +755,29 @@ def main() -> None:
     mode.add_argument("--memory", action="store_true", help="run the sync phases under tracemalloc")
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--what-if-sniffio",
+        action="store_true",
+        help="stub the sniffio module as if it were installed: httpcore imports it on every request, and a failed "
+        "import searches sys.path each time (see README)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the feed-server child
     args = parser.parse_args()
     if args.serve:
         asyncio.run(_serve(args.feeds, args.seed, args.events))
         return
+    if args.what_if_sniffio and "sniffio" not in sys.modules:
+        # What `pip install sniffio` does to httpcore's per-request `import sniffio`: a dict lookup instead of a
+        # failed search of sys.path. (The real sniffio.current_async_library costs ~1 µs more per call.)
+        sys.modules["sniffio"] = types.SimpleNamespace(current_async_library=lambda: "asyncio")  # type: ignore
+    results_mode = " (what if sniffio were installed)" if args.what_if_sniffio else ""
     tmp = Path(tempfile.mkdtemp(prefix="lumina-sync-bench-"))
     try:
         results = asyncio.run(benchmark(args, tmp))
         results["db_mb"] = sum(p.stat().st_size for p in tmp.iterdir()) / 2**20
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    results["mode"] += results_mode
     print(report(results))
     if args.json:
         serializable = {**results, "phases": {k: vars(v) for k, v in results["phases"].items()}}

@@ -3,19 +3,74 @@ never duplicate a pair, and respect what the host decided (resolved, echo) until
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.model import Kind, Platform
 from domain.conflicts import ALERTING, ConflictClass, Overlap, Span, find_conflicts
-from domain.outbox import queue_alert
+from domain.outbox import PropertyAlerts
 from storage.models import Booking, Conflict, Feed, Property
 
 LIVE = ("active", "missing")  # a missing stay is not cancelled until confirmed, so it still blocks its nights
+
+# The check reads rows through Core selects of the tables' columns, built once: it runs after every changed feed,
+# and ORM entities (or ORM-enabled selects) cost several times the CPU. Entities are loaded only for the conflicts
+# that change.
+_BOOKINGS: Table = Booking.__table__  # type: ignore[assignment]
+_CONFLICTS: Table = Conflict.__table__  # type: ignore[assignment]
+_FEEDS: Table = Feed.__table__  # type: ignore[assignment]
+_STAY_COLUMNS = tuple(_BOOKINGS.c[name] for name in ("id", "feed_id", "uid", "check_in", "check_out"))
+_LIVE_SPANS = (
+    select(
+        *_STAY_COLUMNS,
+        _BOOKINGS.c.source,
+        _BOOKINGS.c.kind,
+        func.coalesce(_BOOKINGS.c.first_seen_at, _BOOKINGS.c.created_at).label("first_seen"),
+        _FEEDS.c.blocks_are_echo,
+    )
+    .select_from(_BOOKINGS.outerjoin(_FEEDS, _BOOKINGS.c.feed_id == _FEEDS.c.id))
+    .where(
+        _BOOKINGS.c.property_id == bindparam("of_property"),
+        _BOOKINGS.c.status.in_(LIVE),
+        _BOOKINGS.c.check_out > bindparam("today"),
+    )
+)
+_STORED_CONFLICTS = (
+    select(
+        *(
+            _CONFLICTS.c[name]
+            for name in (
+                "id",
+                "booking_a_id",
+                "booking_b_id",
+                "klass",
+                "severity",
+                "status",
+                "dates_key",
+                "overlap_start",
+                "overlap_end",
+            )
+        )
+    )
+    .where(_CONFLICTS.c.property_id == bindparam("of_property"))
+    .order_by(_CONFLICTS.c.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StayRef:
+    """One stay of a conflict as logs, `lumina replay` and tests show it: plain values, no database entity."""
+
+    id: int
+    feed_id: int | None
+    uid: str | None
+    check_in: date
+    check_out: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,72 +80,108 @@ class ConflictEvent:
     event: Literal["opened", "closed"]
     conflict_id: int
     klass: str
-    stays: tuple[Booking, Booking]
+    stays: tuple[StayRef, StayRef]
     alert: bool
 
 
-async def live_spans(session: AsyncSession, property_id: int, *, today: date) -> tuple[list[Span], dict[int, Booking]]:
-    rows = (
-        await session.execute(
-            select(Booking, Feed.blocks_are_echo)
-            .outerjoin(Feed, Booking.feed_id == Feed.id)
-            .where(Booking.property_id == property_id, Booking.status.in_(LIVE), Booking.check_out > today)
-        )
-    ).all()
-    spans, bookings = [], {}
-    for booking, echo_feed in rows:
-        bookings[booking.id] = booking
+async def live_spans(session: AsyncSession, property_id: int, *, today: date) -> tuple[list[Span], dict[int, StayRef]]:
+    """The property's current stays, as Spans for the check and StayRefs for its events (one column select)."""
+    rows = (await session.execute(_LIVE_SPANS, {"of_property": property_id, "today": today})).all()
+    spans, stays = [], {}
+    for row in rows:
+        stays[row.id] = StayRef(row.id, row.feed_id, row.uid, row.check_in, row.check_out)
         spans.append(
             Span(
-                id=booking.id,
-                source=f"feed:{booking.feed_id}" if booking.feed_id else "direct",
-                platform=Platform(booking.source)
-                if booking.source in Platform.__members__.values()
-                else Platform.OTHER,
-                kind=Kind(booking.kind),
-                check_in=booking.check_in,
-                check_out=booking.check_out,
-                first_seen=booking.first_seen_at or booking.created_at,
-                echo_feed=bool(echo_feed),
+                id=row.id,
+                source=f"feed:{row.feed_id}" if row.feed_id else "direct",
+                platform=_PLATFORMS.get(row.source, Platform.OTHER),
+                kind=_KINDS[row.kind],
+                check_in=row.check_in,
+                check_out=row.check_out,
+                first_seen=row.first_seen,
+                echo_feed=bool(row.blocks_are_echo),
             )
         )
-    return spans, bookings
+    return spans, stays
 
 
-def _platform(source: str) -> Platform:
-    try:
-        return Platform(source)
-    except ValueError:
-        return Platform.OTHER
+# Dict lookups: cheaper than Enum calls for every live stay of the property, after every changed feed.
+_PLATFORMS = {platform.value: platform for platform in Platform}
+_KINDS = {kind.value: kind for kind in Kind}
 
 
-async def check_property(session: AsyncSession, prop: Property, *, now: datetime, today: date) -> list[ConflictEvent]:
-    spans, bookings = await live_spans(session, prop.id, today=today)
+async def check_property(
+    session: AsyncSession, prop: Property, *, now: datetime, today: date, alerts: PropertyAlerts | None = None
+) -> list[ConflictEvent]:
+    """Open, refresh, reopen and close the property's conflicts, in the caller's transaction. `alerts`: the
+    caller's alert queue for this property and transaction, if it has one."""
+    alerts = alerts or PropertyAlerts(session, prop, now=now)
+    spans, stays = await live_spans(session, prop.id, today=today)
     found = {(o.a.id, o.b.id): o for o in find_conflicts(spans, today=today)}
-    stored = {
-        (c.booking_a_id, c.booking_b_id): c
-        for c in (await session.scalars(select(Conflict).where(Conflict.property_id == prop.id))).all()
-    }
+    rows = (await session.execute(_STORED_CONFLICTS, {"of_property": prop.id})).all()
+    stored = {(row.booking_a_id, row.booking_b_id): row for row in rows}
+
+    # Decide first, then write: new conflicts in one flush, entities loaded only for those that change.
+    new = {pair: _new_conflict(prop, overlap, now) for pair, overlap in found.items() if pair not in stored}
+    refresh, reopen = [], []
+    for pair, overlap in found.items():
+        row = stored.get(pair)
+        if row is None:
+            continue
+        if row.status == "open":
+            if _fields(overlap) != (row.klass, row.severity, row.overlap_start, row.overlap_end):
+                refresh.append((row.id, overlap))
+        elif row.status == "closed" or row.dates_key != overlap.dates_key:
+            # back after it had gone, or a decision the host made about other dates: a new conflict in all but id
+            reopen.append(row.id)
+    closing = [row.id for pair, row in stored.items() if row.status == "open" and pair not in found]
+    entities = await _entities(session, [i for i, _o in refresh] + reopen + closing)
+    if new:
+        session.add_all(new.values())
+        await session.flush()
+
+    for conflict_id, overlap in refresh:
+        conflict = entities[conflict_id]
+        conflict.klass, conflict.severity = overlap.klass.value, overlap.severity
+        conflict.overlap_start, conflict.overlap_end = overlap.start, overlap.end
     events: list[ConflictEvent] = []
     for pair, overlap in found.items():
-        conflict = stored.get(pair)
-        if conflict is None:
-            conflict = _new_conflict(prop, overlap, now)
-            session.add(conflict)
-            await session.flush()
-            events.append(await _opened(session, prop, conflict, overlap, bookings, now=now))
-        elif conflict.status == "open":
-            conflict.klass, conflict.severity = overlap.klass.value, overlap.severity
-            conflict.overlap_start, conflict.overlap_end = overlap.start, overlap.end
-        elif conflict.status == "closed" or conflict.dates_key != overlap.dates_key:
-            # back after it had gone, or a decision the host made about other dates: a new conflict in all but id
+        if pair in new:
+            events.append(await _opened(alerts, new[pair], overlap, stays, now=now))
+        elif pair in stored and stored[pair].id in reopen:
+            conflict = entities[stored[pair].id]
             _reopen(conflict, overlap, now)
-            events.append(await _opened(session, prop, conflict, overlap, bookings, now=now))
-    for pair, conflict in stored.items():
-        if conflict.status == "open" and pair not in found:
+            events.append(await _opened(alerts, conflict, overlap, stays, now=now))
+    if closing:
+        refs = await _stay_refs(session, stays, [(entities[i].booking_a_id, entities[i].booking_b_id) for i in closing])
+        for conflict_id in closing:
+            conflict = entities[conflict_id]
             conflict.status, conflict.closed_at = "closed", now
-            events.append(await _closed(session, prop, conflict, now=now))
+            events.append(await _closed(alerts, conflict, refs, now=now))
     return events
+
+
+def _fields(overlap: Overlap) -> tuple[str, int, date, date]:
+    return overlap.klass.value, overlap.severity, overlap.start, overlap.end
+
+
+async def _entities(session: AsyncSession, ids: Sequence[int]) -> dict[int, Conflict]:
+    if not ids:
+        return {}
+    return {c.id: c for c in (await session.scalars(select(Conflict).where(Conflict.id.in_(ids)))).all()}
+
+
+async def _stay_refs(
+    session: AsyncSession, live: dict[int, StayRef], pairs: Iterable[tuple[int, int]]
+) -> dict[int, StayRef]:
+    """The stays of closing conflicts: most are still live; the others (cancelled, ended) are loaded at once."""
+    wanted = {stay_id for pair in pairs for stay_id in pair}
+    refs = {stay_id: live[stay_id] for stay_id in wanted if stay_id in live}
+    missing = wanted - refs.keys()
+    if missing:
+        for row in (await session.execute(select(*_STAY_COLUMNS).where(_BOOKINGS.c.id.in_(missing)))).all():
+            refs[row.id] = StayRef(row.id, row.feed_id, row.uid, row.check_in, row.check_out)
+    return refs
 
 
 def _new_conflict(prop: Property, overlap: Overlap, now: datetime) -> Conflict:
@@ -115,52 +206,37 @@ def _reopen(conflict: Conflict, overlap: Overlap, now: datetime) -> None:
 
 
 async def _opened(
-    session: AsyncSession,
-    prop: Property,
-    conflict: Conflict,
-    overlap: Overlap,
-    bookings: dict[int, Booking],
-    *,
-    now: datetime,
+    alerts: PropertyAlerts, conflict: Conflict, overlap: Overlap, stays: dict[int, StayRef], *, now: datetime
 ) -> ConflictEvent:
     klass = ConflictClass(conflict.klass)
     alert = klass in ALERTING
     if alert:
-        await queue_alert(
-            session,
-            prop,
-            "conflict_opened",
-            f"conflict:{conflict.id}:open:{now.isoformat()}",
-            now=now,
-            urgent=klass is ConflictClass.DOUBLE_BOOKING,
-            payload={
-                "conflict_id": conflict.id,
-                "class": klass.value,
-                "severity": conflict.severity,
-                "start": overlap.start.isoformat(),
-                "end": overlap.end.isoformat(),
-                "booking_ids": [overlap.a.id, overlap.b.id],
-            },
-        )
-    return ConflictEvent("opened", conflict.id, klass.value, (bookings[overlap.a.id], bookings[overlap.b.id]), alert)
+        payload: dict[str, Any] = {
+            "conflict_id": conflict.id,
+            "class": klass.value,
+            "severity": conflict.severity,
+            "start": overlap.start.isoformat(),
+            "end": overlap.end.isoformat(),
+            "booking_ids": [overlap.a.id, overlap.b.id],
+        }
+        key = f"conflict:{conflict.id}:open:{now.isoformat()}"
+        await alerts.queue("conflict_opened", key, urgent=klass is ConflictClass.DOUBLE_BOOKING, payload=payload)
+    return ConflictEvent("opened", conflict.id, klass.value, (stays[overlap.a.id], stays[overlap.b.id]), alert)
 
 
-async def _closed(session: AsyncSession, prop: Property, conflict: Conflict, *, now: datetime) -> ConflictEvent:
+async def _closed(
+    alerts: PropertyAlerts, conflict: Conflict, refs: dict[int, StayRef], *, now: datetime
+) -> ConflictEvent:
     alert = ConflictClass(conflict.klass) in ALERTING
     if alert:
-        await queue_alert(
-            session,
-            prop,
+        await alerts.queue(
             "conflict_closed",
             f"conflict:{conflict.id}:closed:{now.isoformat()}",
-            now=now,
             payload={
                 "conflict_id": conflict.id,
                 "class": conflict.klass,
                 "booking_ids": [conflict.booking_a_id, conflict.booking_b_id],
             },
         )
-    a = await session.get(Booking, conflict.booking_a_id)
-    b = await session.get(Booking, conflict.booking_b_id)
-    assert a is not None and b is not None
-    return ConflictEvent("closed", conflict.id, conflict.klass, (a, b), alert)
+    stays = (refs[conflict.booking_a_id], refs[conflict.booking_b_id])
+    return ConflictEvent("closed", conflict.id, conflict.klass, stays, alert)

@@ -1,5 +1,11 @@
-"""Apply one download of one feed: parse, reconcile, and write bookings, changes, health and alerts in one
-transaction. The scheduled sync, `/sync`, `lumina sync` and `lumina replay` all come through here."""
+"""Apply downloads of feeds: parse, reconcile, and write bookings, changes, health and alerts in the caller's
+transaction. The scheduled sync, `/sync`, `lumina sync` and `lumina replay` all come through here.
+
+Most downloads change nothing: the same content (only DTSTAMP moved) or an HTTP 304, on a healthy feed with no
+absence pending. record_quiet() writes those for many feeds in one transaction: a SyncRun row and the feed's
+health fields each, exactly what apply_download() would write for them. Every other download goes through
+apply_download(), one feed per transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,21 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.calendar.model import FeedEvent, FeedParseError, Kind, Platform
-from domain.calendar.parse import parse_feed
+from domain.calendar.model import FeedEvent, FeedParseError, Kind, ParsedFeed, Platform
+from domain.calendar.parse import ParseCache, parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
 from domain.conflict_check import ConflictEvent, check_property
-from domain.outbox import queue_alert
+from domain.outbox import PropertyAlerts
 from domain.turnovers import refresh_turnovers
 from storage import repositories
 from storage.models import Booking, BookingChange, Feed, Property, SyncRun
@@ -27,7 +36,31 @@ log = logging.getLogger("lumina.sync")
 
 # A cancelled or ended stay can come back this long after its check-out (platforms keep past stays 0-2 days).
 RECALL_DAYS = 3
-_DTSTAMP = re.compile(rb"^DTSTAMP[;:][^\r\n]*\r?\n", re.MULTILINE)
+# DTSTAMP lines, found without a ^ anchor (which would cost the regex its fast literal search): content_fingerprint
+# drops only those at the start of a line, as re.MULTILINE's ^ would.
+_DTSTAMP = re.compile(rb"DTSTAMP[;:][^\r\n]*\r?\n")
+
+# The sync reads and writes its rows through Core statements on the tables, built once: ORM entities and
+# ORM-enabled statements cost about twice the CPU per statement, and a changed feed runs a dozen statements.
+# The only entities in a sync's session are the property and any conflict that changes.
+_RUNS: Table = SyncRun.__table__  # type: ignore[assignment]
+_FEEDS: Table = Feed.__table__  # type: ignore[assignment]
+_BOOKINGS: Table = Booking.__table__  # type: ignore[assignment]
+_CHANGES: Table = BookingChange.__table__  # type: ignore[assignment]
+# Multi-row inserts return each new id with a key unique within the insert (the feed of a run, the uid of a stay,
+# the booking of a change): neither SQLite nor PostgreSQL promises RETURNING rows in VALUES order, and
+# SQLAlchemy's sort_by_parameter_order falls back to one INSERT per row on SQLite.
+_INSERT_RUNS = insert(_RUNS).returning(_RUNS.c.feed_id, _RUNS.c.id)
+_INSERT_BOOKINGS = insert(_BOOKINGS).returning(_BOOKINGS.c.uid, _BOOKINGS.c.id)
+_INSERT_CHANGES = insert(_CHANGES).returning(_CHANGES.c.booking_id, _CHANGES.c.id)
+# Updates by primary key: the parameters name the columns to SET, plus "row_id" (a column's name is reserved).
+_UPDATE_FEED = update(_FEEDS).where(_FEEDS.c.id == bindparam("row_id"))
+_UPDATE_BOOKING = update(_BOOKINGS).where(_BOOKINGS.c.id == bindparam("row_id"))
+_MARK_SEEN = (
+    update(_BOOKINGS)
+    .where(_BOOKINGS.c.feed_id == bindparam("of_feed"), _BOOKINGS.c.status == Status.ACTIVE.value)
+    .values(last_seen_at=bindparam("seen_at"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +84,162 @@ class HealthPolicy:
 
 @dataclass(slots=True)
 class SyncOutcome:
+    """What one download did. Plain values only: a sync of many feeds keeps one of these per feed until it ends."""
+
     feed_id: int
     run_id: int
     outcome: str  # ok | unchanged | not_modified | failed | suspicious
     reason: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    changes: list[BookingChange] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # change -> how many (the SyncRun's counts)
+    kind_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, change) -> how many
     conflicts: list[ConflictEvent] = field(default_factory=list)
     alerts: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A download of a feed waiting to be recorded, with its content fingerprint computed once."""
+
+    feed_id: int
+    download: Download
+    fingerprint: str | None  # of an ok body, else None
+    next_sync_at: datetime | None = None  # when to poll the feed next; None leaves it as it is
+
+    @classmethod
+    def of(cls, feed_id: int, download: Download, *, next_sync_at: datetime | None = None) -> Arrival:
+        fingerprint = content_fingerprint(download.body) if download.status == "ok" else None
+        return cls(feed_id, download, fingerprint, next_sync_at)
+
+
 def content_fingerprint(body: bytes) -> str:
     """Hash of the body without DTSTAMP lines, which Airbnb and Booking.com rewrite on every download (§1.4)."""
-    return hashlib.sha256(_DTSTAMP.sub(b"", body)).hexdigest()
+
+    def drop_stamp(match: re.Match[bytes]) -> bytes:
+        at = match.start()
+        return b"" if at == 0 or body[at - 1] == ord("\n") else match.group()
+
+    return hashlib.sha256(_DTSTAMP.sub(drop_stamp, body)).hexdigest()
 
 
 def local_today(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date()
+
+
+# --- downloads that change nothing, many feeds at once ------------------------------------------------------
+
+
+async def record_quiet(
+    session: AsyncSession, arrivals: Sequence[Arrival], *, now: datetime
+) -> tuple[list[SyncOutcome], list[Arrival]]:
+    """Record the arrivals that change nothing, in the caller's transaction: per feed one SyncRun row and its
+    health fields, as apply_download would write them. Returns their outcomes, and the arrivals left for
+    apply_download in their order: new content, a first download, a failure, a feed in trouble (it alerts its
+    recovery) or with absences pending (reconcile confirms them on unchanged downloads too), a second download
+    of the same feed."""
+    states = await repositories.feed_sync_states(session, [a.feed_id for a in arrivals])
+    quiet: list[tuple[Arrival, Row[Any]]] = []
+    rest: list[Arrival] = []
+    seen: set[int] = set()
+    for arrival in arrivals:
+        state = states.get(arrival.feed_id)
+        if state is not None and arrival.feed_id not in seen and _changes_nothing(arrival, state):
+            quiet.append((arrival, state))
+        else:
+            rest.append(arrival)
+        seen.add(arrival.feed_id)
+    if not quiet:
+        return [], rest
+
+    runs = [_run_values(a.feed_id, a.download, now) | {"outcome": _quiet_outcome(a), "counts": {}} for a, _s in quiet]
+    run_ids = await _insert_returning(session, _INSERT_RUNS, runs)
+    feeds = [
+        {"row_id": a.feed_id, **_after_success(s, a.download, a.fingerprint, now, a.next_sync_at)} for a, s in quiet
+    ]
+    await session.execute(_UPDATE_FEED, feeds)
+    return [SyncOutcome(a.feed_id, run_ids[a.feed_id], _quiet_outcome(a)) for a, _s in quiet], rest
+
+
+def _changes_nothing(arrival: Arrival, state: Row[Any]) -> bool:
+    if state.in_trouble or state.has_missing:
+        return False
+    if arrival.download.status == "not_modified":
+        return True
+    return (
+        arrival.download.status == "ok"
+        and state.last_success_at is not None
+        and arrival.fingerprint == state.content_hash
+    )
+
+
+def _quiet_outcome(arrival: Arrival) -> str:
+    return "not_modified" if arrival.download.status == "not_modified" else "unchanged"
+
+
+# --- the feed's own row -------------------------------------------------------------------------------------
+
+
+def _run_values(feed_id: int, download: Download, now: datetime) -> dict[str, Any]:
+    return {
+        "feed_id": feed_id,
+        "started_at": now,
+        "finished_at": now,
+        "http_status": download.http_status,
+        "bytes": len(download.body),
+    }
+
+
+def _after_success(
+    feed: Row[Any],
+    download: Download,
+    fingerprint: str | None,
+    now: datetime,
+    next_sync_at: datetime | None,
+    *,
+    platform: str | None = None,
+    suspicious: bool = False,
+) -> dict[str, Any]:
+    """Every field of the feed after a good download (unchanged ones keep their value, so that many feeds can be
+    written by one executemany)."""
+    validators = download.etag or download.last_modified
+    return {
+        "last_attempt_at": now,
+        "last_success_at": now,
+        "consecutive_failures": 0,
+        "in_trouble": False,
+        "last_error": None,
+        "last_error_detail": None,
+        "suspicious_since": now if suspicious else None,
+        "platform": platform or feed.platform,
+        "content_hash": fingerprint if download.status == "ok" else feed.content_hash,
+        "etag": download.etag if validators else feed.etag,
+        "last_modified": download.last_modified if validators else feed.last_modified,
+        "next_sync_at": next_sync_at or feed.next_sync_at,
+    }
+
+
+async def _insert_returning(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> dict[Any, int]:
+    """One multi-row INSERT; the new ids by the key the statement returns first (see _INSERT_RUNS)."""
+    result = await session.execute(statement, rows)
+    ids = {key: new_id for key, new_id in result.all()}
+    assert len(ids) == len(rows), "the returned key must be unique within the insert"
+    return ids
+
+
+# --- one download, in full ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A BookingChange row as written, for the alerts and the outcome (no ORM entity kept around)."""
+
+    id: int
+    booking_id: int
+    sync_run_id: int
+    change: str
+    kind: str
+    before: dict[str, str] | None
+    after: dict[str, str]
+    alert: bool
 
 
 async def apply_download(
@@ -78,95 +250,140 @@ async def apply_download(
     now: datetime,
     policy: Policy = Policy(),
     health: HealthPolicy = HealthPolicy(),
+    parse_cache: ParseCache | None = None,
+    fingerprint: str | None = None,
+    next_sync_at: datetime | None = None,
 ) -> SyncOutcome:
-    """Record one download of a feed. The caller commits (one transaction per feed)."""
-    found = await repositories.feed_with_property(session, feed_id)
+    """Record one download of a feed. The caller commits (one transaction per feed).
+
+    `parse_cache` makes parsing incremental (same result); `fingerprint` is content_fingerprint(body) if the
+    caller has it already; `next_sync_at`, if given, is when the feed is polled next."""
+    found = await repositories.feed_for_sync(session, feed_id)
     if found is None:
         raise LookupError(f"feed {feed_id} does not exist")
     feed, prop = found
     tz = ZoneInfo(prop.timezone)
     today = local_today(now, tz)
-    run = SyncRun(
-        feed_id=feed.id, started_at=now, outcome="failed", http_status=download.http_status, bytes=len(download.body)
-    )
-    session.add(run)
-    await session.flush()
-    outcome = SyncOutcome(feed.id, run.id, "failed")
-
-    events: list[FeedEvent] | None = None
-    fingerprint: str | None = None
-    failure: tuple[str, str | None] | None = None
-    if download.status == "failed":
-        failure = (download.reason or "network", download.detail)
-    elif download.status == "ok":
-        fingerprint = content_fingerprint(download.body)
-        if fingerprint != feed.content_hash or feed.last_success_at is None:
-            try:
-                parsed = parse_feed(
-                    download.body,
-                    tz=tz,
-                    url=feed.url,
-                    today=today,
-                    platform=Platform(feed.platform) if feed.platform != Platform.OTHER else None,
-                )
-            except FeedParseError as exc:
-                failure = (exc.reason, exc.detail)
-            else:
-                events = parsed.events
-                run.events, run.skipped = len(parsed.events), parsed.skipped
-                if parsed.platform is not Platform.OTHER:
-                    feed.platform = parsed.platform.value
-                if parsed.problems:
-                    log.info("feed had problems", extra={"feed_id": feed.id, "problems": parsed.problems[:20]})
-
-    feed.last_attempt_at = now
-    if failure is not None:
-        await _record_failure(session, feed, prop, run, failure, now=now, health=health)
-        outcome.reason = failure[0]
-        run.finished_at = now
-        return outcome
-
-    initial = feed.last_success_at is None
-    stored = await repositories.feed_stays(session, feed.id, since=today - timedelta(days=RECALL_DAYS))
-    by_id = {booking.id: booking for booking in stored}
-    result = reconcile([_known(b) for b in stored], events, now=now, today=today, policy=policy, initial=initial)
-    changes = await _apply(session, prop, feed, run, result, by_id, now=now)
-
-    await _record_success(session, feed, prop, run, now=now)
     if download.status == "ok":
-        feed.content_hash = fingerprint
-    if download.etag or download.last_modified:
-        feed.etag, feed.last_modified = download.etag, download.last_modified
-    feed.suspicious_since = now if result.suspicious else None
+        fingerprint = fingerprint or content_fingerprint(download.body)
+    read = _read(feed, download, fingerprint, tz=tz, today=today, cache=parse_cache)
+    alerts = PropertyAlerts(session, prop, now=now)
+    run = _run_values(feed.id, download, now)
+    if isinstance(read, tuple):
+        return await _record_failure(
+            session, alerts, feed, run, read, now=now, next_sync_at=next_sync_at, health=health
+        )
 
+    parsed = read
+    events = parsed.events if parsed is not None else None
+    platform = feed.platform
+    if parsed is not None:
+        run["events"], run["skipped"] = len(parsed.events), parsed.skipped
+        if parsed.platform is not Platform.OTHER:
+            platform = parsed.platform.value
+    initial = feed.last_success_at is None
+    since = today - timedelta(days=RECALL_DAYS)
+    stored = {row.id: row for row in await repositories.feed_stays(session, feed.id, since=since)}
+    known = [_known(row) for row in stored.values()]
+    result = reconcile(known, events, now=now, today=today, policy=policy, initial=initial)
     counts: dict[str, int] = {}
-    for change in changes:
-        counts[change.change] = counts.get(change.change, 0) + 1
-    outcome.outcome = (
-        "suspicious"
-        if result.suspicious
-        else ("not_modified" if download.status == "not_modified" else "unchanged" if events is None else "ok")
+    for op in result.ops:
+        if op.change is not None:
+            counts[op.change.value] = counts.get(op.change.value, 0) + 1
+    name = _success_outcome(download, events, result)
+    run_id = await _insert_run(session, run | {"outcome": name, "counts": counts})
+    outcome = SyncOutcome(feed.id, run_id, name, counts=counts)
+
+    changes = await _apply(session, prop, feed.id, platform, run_id, result, stored, now=now)
+    if events is not None:
+        await _mark_seen(session, feed.id, now=now)
+    values = _after_success(
+        feed, download, fingerprint, now, next_sync_at, platform=platform, suspicious=result.suspicious
     )
-    run.outcome, run.counts, run.finished_at = outcome.outcome, counts, now
-    outcome.counts, outcome.changes = counts, changes
-    outcome.alerts = await _write_alerts(session, prop, feed, changes, initial=initial, now=now)
+    await session.execute(_UPDATE_FEED, {"row_id": feed.id, **values})
+
+    if feed.in_trouble:
+        await alerts.queue(
+            "feed_recovered",
+            f"feed_recovered:{feed.id}:{run_id}",
+            payload={"feed_id": feed.id, "platform": platform, "label": feed.label},
+        )
+    for change in changes:
+        key = (change.kind, change.change)
+        outcome.kind_counts[key] = outcome.kind_counts.get(key, 0) + 1
+    outcome.alerts = await _write_alerts(alerts, feed.id, platform, changes, initial=initial)
     if changes:
-        outcome.conflicts = await check_property(session, prop, now=now, today=today)
+        outcome.conflicts = await check_property(session, prop, now=now, today=today, alerts=alerts)
         outcome.alerts += sum(1 for event in outcome.conflicts if event.alert)
         outcome.alerts += await refresh_turnovers(session, prop, now=now, today=today)
     return outcome
 
 
-def _known(booking: Booking) -> KnownStay:
+def _read(
+    feed: Row[Any],
+    download: Download,
+    fingerprint: str | None,
+    *,
+    tz: ZoneInfo,
+    today: date,
+    cache: ParseCache | None,
+) -> ParsedFeed | tuple[str, str | None] | None:
+    """The parsed download; None when there is nothing to parse (a 304, or the same content as the last good
+    download); or the failure (reason, detail) of a failed download or of bytes that are no calendar."""
+    if download.status == "failed":
+        return download.reason or "network", (download.detail or "")[:2000] or None
+    if download.status != "ok" or (fingerprint == feed.content_hash and feed.last_success_at is not None):
+        return None
+    try:
+        parsed = parse_feed(
+            download.body,
+            tz=tz,
+            url=feed.url,
+            today=today,
+            platform=Platform(feed.platform) if feed.platform != Platform.OTHER else None,
+            cache=cache,
+            cache_key=feed.id,
+        )
+    except FeedParseError as exc:
+        return exc.reason, (exc.detail or "")[:2000] or None
+    if parsed.problems:
+        log.info("feed had problems", extra={"feed_id": feed.id, "problems": parsed.problems[:20]})
+    return parsed
+
+
+def _success_outcome(download: Download, events: list[FeedEvent] | None, result: Reconciliation) -> str:
+    if result.suspicious:
+        return "suspicious"
+    if download.status == "not_modified":
+        return "not_modified"
+    return "unchanged" if events is None else "ok"
+
+
+async def _insert_run(session: AsyncSession, values: dict[str, Any]) -> int:
+    """The run's row, written once with its final values (its id keys the change rows and the alerts)."""
+    return (await _insert_returning(session, _INSERT_RUNS, [values]))[values["feed_id"]]
+
+
+async def _mark_seen(session: AsyncSession, feed_id: int, *, now: datetime) -> None:
+    """Every stay the download listed was seen now. Once the reconciliation is written, those are exactly the
+    feed's active stays (an absent one is missing, cancelled or ended), so one statement covers them all."""
+    await session.execute(_MARK_SEEN, {"of_feed": feed_id, "seen_at": now})
+
+
+_KINDS = {kind.value: kind for kind in Kind}  # a dict lookup is cheaper than an Enum call, 40 times per feed
+_STATUSES = {status.value: status for status in Status}
+
+
+def _known(row: Row[Any]) -> KnownStay:
     return KnownStay(
-        id=booking.id,
-        uid=booking.uid or "",
-        kind=Kind(booking.kind),
-        check_in=booking.check_in,
-        check_out=booking.check_out,
-        status=Status(booking.status),
-        missing_since=booking.missing_since,
-        missing_count=booking.missing_count,
+        id=row.id,
+        uid=row.uid or "",
+        kind=_KINDS[row.kind],
+        check_in=row.check_in,
+        check_out=row.check_out,
+        status=_STATUSES[row.status],
+        missing_since=row.missing_since,
+        missing_count=row.missing_count,
     )
 
 
@@ -177,95 +394,140 @@ def _dates(check_in: date, check_out: date) -> dict[str, str]:
 async def _apply(
     session: AsyncSession,
     prop: Property,
-    feed: Feed,
-    run: SyncRun,
+    feed_id: int,
+    platform: str,
+    run_id: int,
     result: Reconciliation,
-    by_id: dict[int, Booking],
+    stored: dict[int, Row[Any]],
     *,
     now: datetime,
-) -> list[BookingChange]:
-    changes: list[BookingChange] = []
+) -> list[_Written]:
+    """Write the reconciliation with a few bulk statements: only the stays that really change are updated, the
+    new ones inserted at once, then the change rows (whose ids key the alerts)."""
     # Free the UIDs that move first, so a swap of UIDs between two stays cannot trip the unique constraint.
-    moving = [op for op in result.ops if op.known and op.event and op.event.uid != op.known.uid]
-    for op in moving:
-        assert op.known is not None
-        by_id[op.known.id].uid = f"~moving~{op.known.id}"
+    moving = [op.known.id for op in result.ops if op.known and op.event and op.event.uid != op.known.uid]
     if moving:
-        await session.flush()
+        await session.execute(_UPDATE_BOOKING, [{"row_id": i, "uid": f"~moving~{i}"} for i in moving])
+    updates = [values for op in result.ops if op.known and (values := _update_values(stored[op.known.id], op, now))]
+    for same_columns in _by_columns(updates):  # one executemany per set of columns
+        await session.execute(_UPDATE_BOOKING, same_columns)
 
+    inserts = [op for op in result.ops if op.known is None]
+    new_ids = await _insert_bookings(session, prop, feed_id, platform, inserts, now=now) if inserts else {}
+    rows: list[dict[str, Any]] = []
     for op in result.ops:
-        if op.known is None:
-            assert op.event is not None
-            booking = Booking(
-                property_id=prop.id,
-                feed_id=feed.id,
-                source=feed.platform,
-                export_uid=_export_uid(),
-                first_seen_at=now,
-                missing_count=0,
-                status=Status.ACTIVE.value,
-                created_at=now,
-            )
-            _copy_event(booking, op.event)
-            booking.last_seen_at = now
-            session.add(booking)
-            await session.flush()
-            before = None
+        if op.change is None:
+            continue
+        if op.known is not None:
+            booking_id = op.known.id
         else:
-            booking = by_id[op.known.id]
-            before = _dates(op.known.check_in, op.known.check_out)
-            _update(booking, op, now=now)
-        if op.change is not None:
-            change = _change_row(booking, run, op, before, now=now)
-            session.add(change)
-            changes.append(change)
-    if changes:
-        await session.flush()
-    return changes
+            assert op.event is not None
+            booking_id = new_ids[op.event.uid]
+        rows.append(_change_values(booking_id, stored.get(booking_id), run_id, op, now=now))
+    if not rows:
+        return []
+    change_ids = await _insert_returning(session, _INSERT_CHANGES, rows)
+    return [
+        _Written(change_ids[r["booking_id"]], r["booking_id"], run_id, r["change"], r["kind"], r["before"],
+                 r["after"], r["alert"])
+        for r in rows
+    ]  # fmt: skip
 
 
-def _update(booking: Booking, op: StayOp, *, now: datetime) -> None:
-    booking.status = op.status.value
-    booking.missing_since, booking.missing_count = op.missing_since, op.missing_count
-    if op.event is not None:
-        _copy_event(booking, op.event)
-        booking.last_seen_at = now
-    if op.change is Change.CANCELLED:
-        booking.cancelled_at = now
-    elif op.change is Change.RESTORED:
-        booking.cancelled_at = None
-    if op.change is not None:
-        booking.updated_at = now
-
-
-def _copy_event(booking: Booking, event: FeedEvent) -> None:
+def _feed_owned(event: FeedEvent, stored: Row[Any] | None) -> dict[str, Any]:
     """Feed-owned fields only: what a person typed (guest_name, price, notes...) is never touched here."""
-    booking.uid = event.uid
-    booking.kind = event.kind.value
-    booking.check_in, booking.check_out = event.check_in, event.check_out
-    booking.summary = event.summary[:255]
-    booking.reservation_code = event.reservation_code or booking.reservation_code
-    booking.phone_last4 = event.phone_last4 or booking.phone_last4
-    booking.feed_guest_name = event.guest_name or booking.feed_guest_name
+    return {
+        "uid": event.uid,
+        "kind": event.kind.value,
+        "check_in": event.check_in,
+        "check_out": event.check_out,
+        "summary": event.summary[:255],
+        "reservation_code": event.reservation_code or (stored.reservation_code if stored else None),
+        "phone_last4": event.phone_last4 or (stored.phone_last4 if stored else None),
+        "feed_guest_name": event.guest_name or (stored.feed_guest_name if stored else None),
+    }
 
 
-def _change_row(
-    booking: Booking, run: SyncRun, op: StayOp, before: dict[str, str] | None, *, now: datetime
-) -> BookingChange:
+def _update_values(stored: Row[Any], op: StayOp, now: datetime) -> dict[str, Any] | None:
+    """The UPDATE of one stored stay by primary key, or None when it would write the values it already has."""
+    values: dict[str, Any] = {
+        "status": op.status.value,
+        "missing_since": op.missing_since,
+        "missing_count": op.missing_count,
+    }
+    if op.event is not None:
+        values.update(_feed_owned(op.event, stored))
+    if op.change is None and _same(stored, values):
+        return None
+    if op.change is Change.CANCELLED:
+        values["cancelled_at"] = now
+    elif op.change is Change.RESTORED:
+        values["cancelled_at"] = None
+    if op.change is not None:
+        values["updated_at"] = now
+    return {"row_id": stored.id, **values}
+
+
+def _same(stored: Row[Any], values: dict[str, Any]) -> bool:
+    current = stored._mapping  # by key: cheaper than getattr on a Row
+    return all(current[name] == value for name, value in values.items())
+
+
+def _by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.values())
+
+
+async def _insert_bookings(
+    session: AsyncSession, prop: Property, feed_id: int, platform: str, ops: list[StayOp], *, now: datetime
+) -> dict[str, int]:
+    """New stays in one INSERT ... RETURNING; their ids by uid (unique within a feed)."""
+    rows = []
+    for op in ops:
+        assert op.event is not None
+        rows.append(
+            {
+                "property_id": prop.id,
+                "feed_id": feed_id,
+                "source": platform,
+                "export_uid": _export_uid(),
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "missing_count": 0,
+                "status": Status.ACTIVE.value,
+                "created_at": now,
+                **_feed_owned(op.event, None),
+            }
+        )
+    return await _insert_returning(session, _INSERT_BOOKINGS, rows)
+
+
+def _change_values(
+    booking_id: int, stored: Row[Any] | None, run_id: int, op: StayOp, *, now: datetime
+) -> dict[str, Any]:
     assert op.change is not None
     moved = op.known is not None and op.event is not None and op.event.uid != op.known.uid
-    return BookingChange(
-        booking_id=booking.id,
-        sync_run_id=run.id,
-        at=now,
-        change=op.change.value,
-        kind=op.kind.value,
-        uid=booking.uid,
-        previous_uid=op.known.uid if moved and op.known else None,
-        before=before if op.change in (Change.CHANGED, Change.REISSUED) else None,
-        after=_dates(booking.check_in, booking.check_out),
-        alert=op.alert,
-    )
+    if op.event is not None:  # the booking as it now is
+        uid, check_in, check_out = op.event.uid, op.event.check_in, op.event.check_out
+    else:
+        assert stored is not None
+        uid, check_in, check_out = stored.uid, stored.check_in, stored.check_out
+    before = _dates(op.known.check_in, op.known.check_out) if op.known is not None else None
+    return {
+        "booking_id": booking_id,
+        "sync_run_id": run_id,
+        "user_id": None,
+        "at": now,
+        "change": op.change.value,
+        "kind": op.kind.value,
+        "uid": uid,
+        "previous_uid": op.known.uid if moved and op.known else None,
+        "before": before if op.change in (Change.CHANGED, Change.REISSUED) else None,
+        "after": _dates(check_in, check_out),
+        "alert": op.alert,
+    }
 
 
 def _export_uid() -> str:
@@ -274,65 +536,52 @@ def _export_uid() -> str:
 
 async def _record_failure(
     session: AsyncSession,
-    feed: Feed,
-    prop: Property,
-    run: SyncRun,
+    alerts: PropertyAlerts,
+    feed: Row[Any],
+    run: dict[str, Any],
     failure: tuple[str, str | None],
     *,
     now: datetime,
+    next_sync_at: datetime | None,
     health: HealthPolicy,
-) -> None:
+) -> SyncOutcome:
     reason, detail = failure
-    run.outcome, run.error, run.error_detail = "failed", reason, (detail or "")[:2000] or None
-    feed.consecutive_failures += 1
-    feed.last_error, feed.last_error_detail = reason, run.error_detail
+    run_id = await _insert_run(session, run | {"outcome": "failed", "error": reason, "error_detail": detail})
+    failures = feed.consecutive_failures + 1
     log.warning(
         "feed download failed",
-        extra={"feed_id": feed.id, "property_id": prop.id, "reason": reason, "failures": feed.consecutive_failures},
+        extra={"feed_id": feed.id, "property_id": feed.property_id, "reason": reason, "failures": failures},
     )
     since = feed.last_success_at or feed.created_at
     stale = since is not None and now - since >= health.stale_after
-    if not feed.in_trouble and (feed.consecutive_failures >= health.failures_for_trouble or stale):
-        feed.in_trouble = True
-        await queue_alert(
-            session,
-            prop,
+    trouble = not feed.in_trouble and (failures >= health.failures_for_trouble or stale)
+    values = {
+        "last_attempt_at": now,
+        "consecutive_failures": failures,
+        "last_error": reason,
+        "last_error_detail": detail,
+        "in_trouble": feed.in_trouble or trouble,
+        "next_sync_at": next_sync_at or feed.next_sync_at,
+    }
+    await session.execute(_UPDATE_FEED, {"row_id": feed.id, **values})
+    if trouble:
+        await alerts.queue(
             "feed_trouble",
-            f"feed_trouble:{feed.id}:{run.id}",
-            now=now,
+            f"feed_trouble:{feed.id}:{run_id}",
             payload={
                 "feed_id": feed.id,
                 "platform": feed.platform,
                 "label": feed.label,
                 "reason": reason,
-                "failures": feed.consecutive_failures,
+                "failures": failures,
                 "last_success_at": feed.last_success_at.isoformat() if feed.last_success_at else None,
             },
         )
-
-
-async def _record_success(session: AsyncSession, feed: Feed, prop: Property, run: SyncRun, *, now: datetime) -> None:
-    if feed.in_trouble:
-        await queue_alert(
-            session,
-            prop,
-            "feed_recovered",
-            f"feed_recovered:{feed.id}:{run.id}",
-            now=now,
-            payload={
-                "feed_id": feed.id,
-                "platform": feed.platform,
-                "label": feed.label,
-            },
-        )
-    feed.in_trouble = False
-    feed.consecutive_failures = 0
-    feed.last_success_at = now
-    feed.last_error = feed.last_error_detail = None
+    return SyncOutcome(feed.id, run_id, "failed", reason=reason)
 
 
 async def _write_alerts(
-    session: AsyncSession, prop: Property, feed: Feed, changes: list[BookingChange], *, initial: bool, now: datetime
+    alerts: PropertyAlerts, feed_id: int, platform: str, changes: list[_Written], *, initial: bool
 ) -> int:
     """One alert per reservation change; block changes become one summary per download; windows never speak."""
     written = 0
@@ -342,29 +591,20 @@ async def _write_alerts(
                 "booking_id": change.booking_id,
                 "change": change.change,
                 "kind": change.kind,
-                "platform": feed.platform,
-                "feed_id": feed.id,
-                **(change.after or {}),
+                "platform": platform,
+                "feed_id": feed_id,
+                **change.after,
                 "previous": change.before,
             }
-            written += await queue_alert(
-                session,
-                prop,
-                f"booking_{change.change}",
-                f"change:{change.id}",
-                now=now,
-                payload=payload,
-                booking_id=change.booking_id,
+            written += await alerts.queue(
+                f"booking_{change.change}", f"change:{change.id}", payload=payload, booking_id=change.booking_id
             )
     blocks = [c for c in changes if c.kind == Kind.BLOCK and c.change in ("new", "changed", "cancelled")]
     if blocks and not initial:
         summary = {name: sum(1 for c in blocks if c.change == name) for name in ("new", "changed", "cancelled")}
-        written += await queue_alert(
-            session,
-            prop,
+        written += await alerts.queue(
             "blocks_summary",
-            f"blocks:{feed.id}:{changes[0].sync_run_id}",
-            now=now,
-            payload={"feed_id": feed.id, "platform": feed.platform, **summary},
+            f"blocks:{feed_id}:{changes[0].sync_run_id}",
+            payload={"feed_id": feed_id, "platform": platform, **summary},
         )
     return written

@@ -5,10 +5,76 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import String, Table, bindparam, cast, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repositories
 from storage.models import Outbox, Property
+
+_OUTBOX: Table = Outbox.__table__  # type: ignore[assignment]
+_RECIPIENTS = repositories.alert_recipient_chats(bindparam("of_property")).subquery()
+# One INSERT ... SELECT per alert: a row per recipient, in user id order, without a round trip to read the
+# recipients first (every changed feed of a sync alerts, and each statement costs a thread hand-off on SQLite).
+_INSERT_ALERT = insert(_OUTBOX).from_select(
+    [
+        "idempotency_key",
+        "user_id",
+        "chat_id",
+        "kind",
+        "urgent",
+        "property_id",
+        "booking_id",
+        "payload",
+        "status",
+        "attempts",
+        "created_at",
+    ],
+    select(
+        bindparam("key_prefix", type_=String) + cast(_RECIPIENTS.c.id, String),
+        _RECIPIENTS.c.id,
+        _RECIPIENTS.c.telegram_id,
+        bindparam("alert_kind", type_=_OUTBOX.c.kind.type),
+        bindparam("alert_urgent", type_=_OUTBOX.c.urgent.type),
+        bindparam("of_property", type_=_OUTBOX.c.property_id.type),
+        bindparam("alert_booking", type_=_OUTBOX.c.booking_id.type),
+        bindparam("alert_payload", type_=_OUTBOX.c.payload.type),
+        literal("pending", _OUTBOX.c.status.type),
+        literal(0, _OUTBOX.c.attempts.type),
+        bindparam("alert_at", type_=_OUTBOX.c.created_at.type),
+    ).order_by(_RECIPIENTS.c.id),
+)
+
+
+class PropertyAlerts:
+    """The alerts about one property within one transaction (the session, property and time they share)."""
+
+    def __init__(self, session: AsyncSession, prop: Property, *, now: datetime) -> None:
+        self._session, self._prop, self._now = session, prop, now
+
+    async def queue(
+        self,
+        kind: str,
+        key: str,
+        *,
+        payload: dict[str, Any],
+        booking_id: int | None = None,
+        urgent: bool = False,
+    ) -> int:
+        """Write the alert's rows now, one per recipient; returns how many. `key` makes the alert idempotent per
+        recipient (the rows' keys are `key:<user id>`)."""
+        result = await self._session.execute(
+            _INSERT_ALERT,
+            {
+                "key_prefix": f"{key}:",
+                "alert_kind": kind,
+                "alert_urgent": urgent,
+                "of_property": self._prop.id,
+                "alert_booking": booking_id,
+                "alert_payload": {"property": self._prop.name, **payload},
+                "alert_at": self._now,
+            },
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def queue_alert(
@@ -22,21 +88,6 @@ async def queue_alert(
     booking_id: int | None = None,
     urgent: bool = False,
 ) -> int:
-    """Returns how many rows were written. `key` makes the alert idempotent per recipient."""
-    recipients = await repositories.alert_recipients(session, prop.id)
-    for user in recipients:
-        session.add(
-            Outbox(
-                idempotency_key=f"{key}:{user.id}",
-                user_id=user.id,
-                chat_id=user.telegram_id,
-                kind=kind,
-                urgent=urgent,
-                property_id=prop.id,
-                booking_id=booking_id,
-                payload={"property": prop.name, **payload},
-                status="pending",
-                created_at=now,
-            )
-        )
-    return len(recipients)
+    """One alert on its own. Returns how many rows were written. `key` makes the alert idempotent per recipient."""
+    alerts = PropertyAlerts(session, prop, now=now)
+    return await alerts.queue(kind, key, payload=payload, booking_id=booking_id, urgent=urgent)

@@ -189,7 +189,7 @@ class _Writer:
         )
 
     def conflict(self, snap: Snapshot, event: ConflictEvent, feed_names: dict[int, str]) -> None:
-        stays = [
+        stays: list[dict[str, Any]] = [
             {
                 "feed": feed_names.get(b.feed_id or 0, "direct"),
                 "uid": b.uid,

@@ -4,37 +4,128 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, Table, bindparam, exists, or_, select
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Booking, Feed, Property, PropertyAccess, User
 
 ALERT_ROLES = ("manager", "viewer")  # per-property roles that get booking alerts; cleaners get turnovers only
+# Ids per IN (...) list: far below SQLite's and asyncpg's limits on bound parameters.
+_IN_CHUNK = 500
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    unique = list(dict.fromkeys(ids))
+    return [unique[i : i + _IN_CHUNK] for i in range(0, len(unique), _IN_CHUNK)]
+
+
+_USERS: Table = User.__table__  # type: ignore[assignment]
+_ACCESS: Table = PropertyAccess.__table__  # type: ignore[assignment]
+
+
+def _recipients(property_id: Any) -> tuple[Any, Any]:
+    """The WHERE of alert recipients, on table columns (usable in Core and ORM selects alike)."""
+    access = select(_ACCESS.c.user_id).where(_ACCESS.c.property_id == property_id, _ACCESS.c.role.in_(ALERT_ROLES))
+    return _USERS.c.is_active.is_(True), or_(_USERS.c.role == "owner", _USERS.c.id.in_(access))
 
 
 async def alert_recipients(session: AsyncSession, property_id: int) -> Sequence[User]:
     """Active users who should hear about bookings of this property: owners, and its managers and viewers."""
-    access = select(PropertyAccess.user_id).where(
-        PropertyAccess.property_id == property_id, PropertyAccess.role.in_(ALERT_ROLES)
-    )
-    query = select(User).where(User.is_active.is_(True), or_(User.role == "owner", User.id.in_(access)))
-    return (await session.scalars(query.order_by(User.id))).all()
+    return (await session.scalars(select(User).where(*_recipients(property_id)).order_by(User.id))).all()
 
 
-async def feed_stays(session: AsyncSession, feed_id: int, *, since: date) -> Sequence[Booking]:
-    """The stays of a feed that a download can still speak about: live ones, and recent ones that may come back."""
-    query = select(Booking).where(
-        Booking.feed_id == feed_id,
-        or_(Booking.status.in_(("active", "missing")), Booking.check_out >= since),
-    )
-    return (await session.scalars(query.order_by(Booking.id))).all()
+def alert_recipient_chats(property_id: Any) -> Select[tuple[int, int]]:
+    """alert_recipients as a Core select of (id, telegram_id), to write outbox rows with one INSERT ... SELECT."""
+    return select(_USERS.c.id, _USERS.c.telegram_id).where(*_recipients(property_id))
 
 
-async def feed_with_property(session: AsyncSession, feed_id: int) -> tuple[Feed, Property] | None:
-    row = (
-        await session.execute(
-            select(Feed, Property).join(Property, Feed.property_id == Property.id).where(Feed.id == feed_id)
+_BOOKINGS: Table = Booking.__table__  # type: ignore[assignment]
+# What a sync reads of a stored stay: reconciliation's view of it, and the feed-owned fields it may rewrite. A Core
+# select of the table's columns: a sync runs it for every changed feed, and ORM-enabled selects cost more CPU.
+_FEED_STAYS = (
+    select(
+        *(
+            _BOOKINGS.c[name]
+            for name in (
+                "id",
+                "uid",
+                "kind",
+                "status",
+                "check_in",
+                "check_out",
+                "missing_since",
+                "missing_count",
+                "summary",
+                "reservation_code",
+                "phone_last4",
+                "feed_guest_name",
+            )
         )
-    ).first()
-    return (row[0], row[1]) if row else None
+    )
+    .where(
+        _BOOKINGS.c.feed_id == bindparam("of_feed"),
+        or_(_BOOKINGS.c.status.in_(("active", "missing")), _BOOKINGS.c.check_out >= bindparam("since")),
+    )
+    .order_by(_BOOKINGS.c.id)
+)
+
+
+async def feed_stays(session: AsyncSession, feed_id: int, *, since: date) -> Sequence[Row[Any]]:
+    """The stays of a feed that a download can still speak about: live ones, and recent ones that may come back.
+    Rows, not entities: a sync writes them back with bulk statements."""
+    return (await session.execute(_FEED_STAYS, {"of_feed": feed_id, "since": since})).all()
+
+
+_FEEDS: Table = Feed.__table__  # type: ignore[assignment]
+# What a sync reads of a feed, and writes back with one UPDATE.
+FEED_SYNC_COLUMNS = tuple(
+    _FEEDS.c[name]
+    for name in (
+        "id",
+        "property_id",
+        "url",
+        "platform",
+        "label",
+        "etag",
+        "last_modified",
+        "content_hash",
+        "last_success_at",
+        "consecutive_failures",
+        "in_trouble",
+        "next_sync_at",
+        "created_at",
+    )
+)
+
+
+async def feed_for_sync(session: AsyncSession, feed_id: int) -> tuple[Row[Any], Property] | None:
+    """The feed as a row with FEED_SYNC_COLUMNS by name, and its property (an entity: alerts and turnovers take
+    one)."""
+    query = select(Property, *FEED_SYNC_COLUMNS).join(_FEEDS, _FEEDS.c.property_id == Property.id)
+    row = (await session.execute(query.where(_FEEDS.c.id == feed_id))).first()
+    return (row, row.Property) if row else None
+
+
+async def fetch_targets(session: AsyncSession, feed_ids: Sequence[int]) -> list[Row[Any]]:
+    """(id, url, etag, last_modified) of the enabled feeds among `feed_ids`, in their order, repeats kept."""
+    found: dict[int, Row[Any]] = {}
+    for chunk in _chunks(feed_ids):
+        query = select(_FEEDS.c.id, _FEEDS.c.url, _FEEDS.c.etag, _FEEDS.c.last_modified).where(
+            _FEEDS.c.id.in_(chunk), _FEEDS.c.enabled.is_(True)
+        )
+        found.update((row.id, row) for row in (await session.execute(query)).all())
+    return [found[feed_id] for feed_id in feed_ids if feed_id in found]
+
+
+async def feed_sync_states(session: AsyncSession, feed_ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """Per feed id, what decides whether a download of it changes nothing: its health, validators, content hash,
+    and whether it has stays whose absence is pending (status "missing")."""
+    pending = exists().where(_BOOKINGS.c.feed_id == _FEEDS.c.id, _BOOKINGS.c.status == "missing")
+    states: dict[int, Row[Any]] = {}
+    for chunk in _chunks(feed_ids):
+        query = select(*FEED_SYNC_COLUMNS, pending.label("has_missing")).where(_FEEDS.c.id.in_(chunk))
+        states.update((row.id, row) for row in (await session.execute(query)).all())
+    return states

@@ -46,14 +46,9 @@ def sync_report(outcomes: list[SyncOutcome], total: int) -> str:
     failed = [o for o in outcomes if o.outcome == "failed"]
     changed: dict[str, int] = {}
     for outcome in outcomes:
-        for change in outcome.changes:
-            if change.kind in ("reservation", "tentative") and change.change in (
-                "new",
-                "changed",
-                "cancelled",
-                "restored",
-            ):
-                changed[change.change] = changed.get(change.change, 0) + 1
+        for (kind, change), count in outcome.kind_counts.items():
+            if kind in ("reservation", "tentative") and change in ("new", "changed", "cancelled", "restored"):
+                changed[change] = changed.get(change, 0) + count
     lines = [_("Calendars checked: {ok}/{total}.").format(ok=total - len(failed), total=total)]
     labels = {
         "new": _("new reservations: {n}"),

@@ -37,8 +37,12 @@ async def lumina(*args: str, environ: dict[str, str]) -> asyncio.subprocess.Proc
 async def test_run_answers_health_and_start_then_stops_cleanly(tmp_path: Path):
     port = free_port()
     async with FakeBotAPI() as api:
-        process = await lumina("run", environ=env(tmp_path, LUMINA_BOT_TOKEN=api.token, LUMINA_TELEGRAM_API_BASE=api.base_url,
-                                                 LUMINA_HTTP_PORT=str(port)))  # fmt: skip
+        settings = {
+            "LUMINA_BOT_TOKEN": api.token,
+            "LUMINA_TELEGRAM_API_BASE": api.base_url,
+            "LUMINA_HTTP_PORT": str(port),
+        }
+        process = await lumina("run", environ=env(tmp_path, **settings))
         try:
             async with aiohttp.ClientSession() as http:
                 async with asyncio.timeout(5):  # the bar: /health within 5 s of start

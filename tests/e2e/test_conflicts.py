@@ -15,13 +15,27 @@ from tests.support.ical_builder import Stay, airbnb
 
 TZ = ZoneInfo("America/Sao_Paulo")
 T = {
-    "pt-BR": {"double": "Reserva duplicada", "resolve": "Resolvido", "resolved": "Resolvido. Não volta",
-              "none": "Nenhum conflito aberto.", "snooze": "Adiar", "echo": "É um eco", "free": "livre",
-              "taken": "ocupado"},
-    "en": {"double": "Double booking", "resolve": "Resolved", "resolved": "Resolved. It will not come back",
-           "none": "No open conflicts.", "snooze": "Snooze", "echo": "It is an echo", "free": "free",
-           "taken": "taken"},
-}  # fmt: skip
+    "pt-BR": {
+        "double": "Reserva duplicada",
+        "resolve": "Resolvido",
+        "resolved": "Resolvido. Não volta",
+        "none": "Nenhum conflito aberto.",
+        "snooze": "Adiar",
+        "echo": "É um eco",
+        "free": "livre",
+        "taken": "ocupado",
+    },
+    "en": {
+        "double": "Double booking",
+        "resolve": "Resolved",
+        "resolved": "Resolved. It will not come back",
+        "none": "No open conflicts.",
+        "snooze": "Snooze",
+        "echo": "It is an echo",
+        "free": "free",
+        "taken": "taken",
+    },
+}
 
 
 async def setup_synced_property(lumina: Lumina, server: FeedServer, stay: Stay) -> tuple[int, int]:

@@ -13,9 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.services import build_services
 from bot.export_web import MissLimiter
-from bot.services import Services
+from bot.services import Services, build_services
 from bot.settings import load_settings
 from bot.web import create_web_app
 from domain import export
