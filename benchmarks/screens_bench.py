@@ -14,15 +14,21 @@ middlewares, scheduler, delivery task, web app) on a freshly migrated SQLite dat
 with 5 properties, 300 bookings over the year (feeds, blocks, direct stays, guests, prices), owned by a user who
 claimed it through `/start <code>`. The scheduler is paused once seeded, so no sync or reminder runs meanwhile.
 
-The child pushes updates at a steady offered load (100/s by default), then all at once (saturation). Each update's
-"own time" is the wall time inside Dispatcher.feed_update: middlewares, handler, database and the bot's HTTP calls to
-the fake on loopback. CPU is time.process_time() of this process (every thread) over the phase, divided by the
-updates; that includes polling (getUpdates and parsing the updates), which own time does not. Every update is checked:
-every answer arrived with HTTP 200, and its text holds what the seeded data says it should.
+The child pushes each screen's updates at a steady offered load (100/s, the aim's), then at a light one (25/s: no
+backlog, so own time is the update's own), then all at once (burst: capacity). Each update's "own time" is the wall
+time inside Dispatcher.feed_update (timed like tests/e2e/harness.Lumina.handled): middlewares, routing, handler,
+database and the bot's HTTP calls to the fake on loopback. CPU is time.process_time() of this process (every thread)
+over the phase, divided by the updates; that includes polling (getUpdates, parsing the updates), which own time does
+not. Wall inside AsyncSession calls, Bot API calls and aiogram's filter checks is added up per update; full GC passes
+and pydantic's rebuilds of aiogram's Response[...] classes are counted. Every update is checked: every answer arrived
+with HTTP 200, and its text holds what the seeded data says it should (counts on /today, the stay's dates on the card,
+the booked nights of the month). Then each screen's parts run alone: its database calls, rendering, request encoding.
 
-    .venv/bin/python benchmarks/screens_bench.py                          # ~1.5-2 min here
-    .venv/bin/python benchmarks/screens_bench.py --updates 300 --saturation 0
-    .venv/bin/python benchmarks/screens_bench.py --profile card           # cProfile one paced phase, self time
+    .venv/bin/python benchmarks/screens_bench.py                          # ~2.5 min here
+    .venv/bin/python benchmarks/screens_bench.py --updates 300 --light-updates 100 --saturation 0
+    .venv/bin/python benchmarks/screens_bench.py --ab --components 0      # 100/s without and with both fixes below
+    .venv/bin/python benchmarks/screens_bench.py --pin-responses --gc-freeze   # the whole run with them
+    .venv/bin/python benchmarks/screens_bench.py --profile card --rate 25 --updates 250   # cProfile (CPU timer)
     .venv/bin/python benchmarks/screens_bench.py --json /tmp/screens.json
 """
 
@@ -123,6 +129,7 @@ async def serve() -> None:
     print(json.dumps({name: [api.base_url, api.token] for name, api in apis.items()}), flush=True)
     loop = asyncio.get_running_loop()
     runs: dict[str, _ChildRun] = {}
+    presses: defaultdict[int, int] = defaultdict(int)  # per chat
 
     async def push(api: FakeBotAPI, run: _ChildRun, updates: list[dict[str, Any]], rate: float) -> None:
         start = loop.time()
@@ -136,7 +143,8 @@ async def serve() -> None:
                 if not screens:  # the buttons are pressed under the bot's newest messages in turn: a press edits its
                     # message, and one message pressed twice with the same answer would be "message is not modified"
                     screens = [m["message_id"] for m in api.sent_messages(spec["user"])[-SCREENS:]]
-                message_id = screens[i % len(screens)]
+                message_id = screens[presses[spec["user"]] % len(screens)]  # the turn goes on from phase to phase
+                presses[spec["user"]] += 1
                 update_id = api.push_callback(spec["user"], spec["data"], message_id=message_id, language_code=LANGUAGE)
                 run.queries[update_id] = api._updates[-1]["callback_query"]["id"]
             run.pushed[update_id] = time.time()
