@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import BookingCB, MenuCB, MonthCB, PageCB, PropertyCB
 from bot.keyboards.common import button, dialog_nav, only_menu, pager
-from bot.routers.replies import edit_or_answer, expired
+from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
 from bot.states import AddGuest, FillDetail
 from bot.views.bookings import booking_card, booking_keyboard, day_buttons, day_text, month_grid, month_text, short_line
@@ -231,10 +231,7 @@ def _back_to(booking_id: int, action: str) -> InlineKeyboardMarkup:
 async def show_card(target: Message | CallbackQuery, user: User, session: AsyncSession, booking_id: int) -> None:
     booking = await bookings_service.booking_for(session, user, booking_id)
     if booking is None:
-        if isinstance(target, CallbackQuery):
-            await expired(target)
-        else:
-            await target.answer(_("This booking is no longer available."), reply_markup=only_menu())
+        await booking_gone(target)
         return
     prop = await property_for(session, user, booking.property_id)
     assert prop is not None

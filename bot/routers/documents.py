@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import LOCALES, _
 from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB, UploadCB
 from bot.keyboards.common import yes_no
-from bot.routers.replies import edit_or_answer, expired
+from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
 from bot.views import documents as views
 from bot.views.errors import input_error
@@ -399,10 +399,7 @@ async def _produce(
     found = await _managed(session, user, booking_id)
     if found is None:
         await state.clear()
-        if isinstance(target, CallbackQuery):
-            await expired(target)
-        else:
-            await target.answer(_("This booking is no longer available."))
+        await booking_gone(target)
         return
     booking, prop = found
     now = services.clock()
@@ -446,10 +443,7 @@ async def _answer(
     found = await _managed(session, user, booking_id)
     if found is None:
         await state.clear()
-        if isinstance(target, CallbackQuery):
-            await expired(target)
-        else:
-            await target.answer(_("This booking is no longer available."))
+        await booking_gone(target)
         return
     booking, prop = found
     try:

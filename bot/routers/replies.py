@@ -6,7 +6,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 
 from bot.i18n import _
-from bot.keyboards.common import main_menu
+from bot.keyboards.common import main_menu, only_menu
 
 MAX_TEXT = 4096  # Telegram's limit for a message
 
@@ -40,3 +40,11 @@ async def expired(query: CallbackQuery) -> None:
     await query.answer(_("This button has expired."), show_alert=True)
     if query.message is not None and not isinstance(query.message, InaccessibleMessage):
         await query.message.answer(_("This button has expired. Here is the menu."), reply_markup=main_menu())
+
+
+async def booking_gone(target: Message | CallbackQuery) -> None:
+    """The booking of a dialog or button no longer exists, or is no longer this user's."""
+    if isinstance(target, CallbackQuery):
+        await expired(target)
+    else:
+        await target.answer(_("This booking is no longer available."), reply_markup=only_menu())
