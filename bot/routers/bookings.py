@@ -7,11 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Is
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import BookingCB, MenuCB, MonthCB, PageCB, PropertyCB
 from bot.keyboards.common import button, dialog_nav, only_menu, pager
@@ -139,7 +140,7 @@ def get_router() -> Router:
         await state.set_data({"booking_id": booking.id, "field": field})
         await edit_or_answer(query, _(DETAILS[field][0]), _back_to(booking.id, "fill"))
 
-    @router.message(FillDetail.value, F.text)
+    @router.message(StateFilter(FillDetail.value), Is(F.text))
     async def fill_value(message: Message, user: User, session: AsyncSession, state: FSMContext,
                          services: Services) -> None:  # fmt: skip
         data = await state.get_data()
@@ -171,7 +172,7 @@ def get_router() -> Router:
         await state.set_data({"booking_id": booking.id})
         await edit_or_answer(query, _("Guest's full name?"), _back_to(booking.id, "fill"))
 
-    @router.message(AddGuest.name, F.text)
+    @router.message(StateFilter(AddGuest.name), Is(F.text))
     async def guest_name(message: Message, state: FSMContext) -> None:
         try:
             name = parse_text(message.text or "", max_length=200)
@@ -186,7 +187,7 @@ def get_router() -> Router:
                              reply_markup=dialog_nav(back=False, extra=[button(_("Skip"), BookingCB(
                                  id=data["booking_id"], action="guest_nodoc"))]))  # fmt: skip
 
-    @router.message(AddGuest.document, F.text)
+    @router.message(StateFilter(AddGuest.document), Is(F.text))
     async def guest_document(message: Message, user: User, session: AsyncSession, state: FSMContext,
                              services: Services) -> None:  # fmt: skip
         try:
@@ -199,7 +200,7 @@ def get_router() -> Router:
             kind, number = "", kind
         await _save_guest(message, user, session, state, services, kind or None, number)
 
-    @router.callback_query(BookingCB.filter(F.action == "guest_nodoc"), AddGuest.document)
+    @router.callback_query(StateFilter(AddGuest.document), BookingCB.filter(F.action == "guest_nodoc"))
     async def guest_no_document(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
                                 services: Services) -> None:  # fmt: skip
         await query.answer()

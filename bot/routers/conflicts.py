@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Is
 from bot.i18n import _
 from bot.keyboards.callbacks import ConflictCB, MenuCB
 from bot.keyboards.common import button, dialog_nav, only_menu
@@ -75,7 +76,7 @@ def get_router() -> Router:
             await query.message.answer(_("How was it resolved? Write a short note (e.g. guest moved to Apto 202)."),
                                        reply_markup=dialog_nav(back=False))  # fmt: skip
 
-    @router.message(ResolveConflict.note, F.text)
+    @router.message(StateFilter(ResolveConflict.note), Is(F.text))
     async def resolve(message: Message, user: User, session: AsyncSession, state: FSMContext,
                       services: Services) -> None:  # fmt: skip
         try:

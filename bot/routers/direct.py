@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Is
 from bot.i18n import _
 from bot.keyboards.callbacks import BookingCB, DayCB, KindCB, PropertyCB
 from bot.keyboards.common import BACK, button, dialog_nav, only_menu, yes_no
@@ -27,6 +28,8 @@ from domain.conflict_check import ConflictEvent
 from domain.inputs import InputError, parse_date, parse_text, validate_stay
 from domain.properties import property_for, property_today, visible_property_ids
 from storage.models import Property, User
+
+DATE_STEPS = (NewStay.check_in, NewStay.check_out, MoveStay.check_in, MoveStay.check_out)  # the shared date picker
 
 
 def get_router() -> Router:
@@ -93,26 +96,17 @@ def get_router() -> Router:
 
     # --- the date picker, shared by both dialogs -------------------------------------------------------------
 
-    @router.callback_query(DayCB.filter(F.day == 0), NewStay.check_in)
-    @router.callback_query(DayCB.filter(F.day == 0), NewStay.check_out)
-    @router.callback_query(DayCB.filter(F.day == 0), MoveStay.check_in)
-    @router.callback_query(DayCB.filter(F.day == 0), MoveStay.check_out)
+    @router.callback_query(StateFilter(*DATE_STEPS), DayCB.filter(F.day == 0))
     async def turn(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
         await turn_month(query, callback_data, state, back=True)
 
-    @router.callback_query(DayCB.filter(F.day > 0), NewStay.check_in)
-    @router.callback_query(DayCB.filter(F.day > 0), NewStay.check_out)
-    @router.callback_query(DayCB.filter(F.day > 0), MoveStay.check_in)
-    @router.callback_query(DayCB.filter(F.day > 0), MoveStay.check_out)
+    @router.callback_query(StateFilter(*DATE_STEPS), DayCB.filter(F.day > 0))
     async def picked(query: CallbackQuery, callback_data: DayCB, user: User, session: AsyncSession,
                      state: FSMContext, services: Services) -> None:  # fmt: skip
         if found := await picked_day(query, callback_data):
             await _date_chosen(found[0], found[1], user, session, state, services, edit=True)
 
-    @router.message(NewStay.check_in, F.text)
-    @router.message(NewStay.check_out, F.text)
-    @router.message(MoveStay.check_in, F.text)
-    @router.message(MoveStay.check_out, F.text)
+    @router.message(StateFilter(*DATE_STEPS), Is(F.text))
     async def typed_date(message: Message, user: User, session: AsyncSession, state: FSMContext,
                          services: Services) -> None:  # fmt: skip
         data = await state.get_data()
@@ -124,8 +118,7 @@ def get_router() -> Router:
             return
         await _date_chosen(message, chosen, user, session, state, services, edit=False)
 
-    @router.callback_query(F.data == BACK, NewStay.check_out)
-    @router.callback_query(F.data == BACK, MoveStay.check_out)
+    @router.callback_query(StateFilter(NewStay.check_out, MoveStay.check_out), Is(F.data == BACK))
     async def back_to_check_in(query: CallbackQuery, state: FSMContext) -> None:
         data = await state.get_data()
         data.pop("check_in", None)
@@ -138,9 +131,7 @@ def get_router() -> Router:
             date_picker(earliest.year, earliest.month, earliest=earliest),
         )
 
-    @router.callback_query(F.data == BACK, NewStay.check_in)
-    @router.callback_query(F.data == BACK, NewStay.guest)
-    @router.callback_query(F.data == BACK, MoveStay.check_in)
+    @router.callback_query(StateFilter(NewStay.check_in, NewStay.guest, MoveStay.check_in), Is(F.data == BACK))
     async def back_to_start(query: CallbackQuery, state: FSMContext) -> None:
         data = await state.get_data()
         await state.clear()
@@ -153,7 +144,7 @@ def get_router() -> Router:
             query, _("Go back?"), InlineKeyboardMarkup(inline_keyboard=[[button(_("⬅️ Back"), target)]])
         )
 
-    @router.message(NewStay.guest, F.text)
+    @router.message(StateFilter(NewStay.guest), Is(F.text))
     async def guest_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
                           services: Services) -> None:  # fmt: skip
         try:
@@ -163,7 +154,7 @@ def get_router() -> Router:
             return
         await _create(message, user, session, state, services, guest=name)
 
-    @router.callback_query(F.data == "skip_guest", NewStay.guest)
+    @router.callback_query(StateFilter(NewStay.guest), Is(F.data == "skip_guest"))
     async def guest_skipped(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
                             services: Services) -> None:  # fmt: skip
         await query.answer()

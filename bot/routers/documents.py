@@ -16,12 +16,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Is
 from bot.i18n import LOCALES, _
 from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB, UploadCB
 from bot.keyboards.common import yes_no
@@ -165,7 +166,7 @@ def get_router() -> Router:
         await _produce(query, user, session, state, services, bot, booking_id=callback_data.id,
                        kind=callback_data.kind, lang=callback_data.lang, fmt=callback_data.fmt)  # fmt: skip
 
-    @router.message(DocumentDialog.answer, F.text, ~F.text.startswith("/"))
+    @router.message(StateFilter(DocumentDialog.answer), Is(F.text & ~F.text.startswith("/")))
     async def answer(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services,
                      bot: Bot) -> None:  # fmt: skip
         data = await state.get_data()
@@ -178,7 +179,7 @@ def get_router() -> Router:
             return
         await _answer(message, user, session, state, services, bot, data, need, value)
 
-    @router.callback_query(DocCB.filter(F.action == "skip"), DocumentDialog.answer)
+    @router.callback_query(StateFilter(DocumentDialog.answer), DocCB.filter(F.action == "skip"))
     async def skip(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext,
                    services: Services, bot: Bot) -> None:  # fmt: skip
         data = await state.get_data()
@@ -242,7 +243,7 @@ def get_router() -> Router:
                              views.info_keyboard(prop.id, callback_data.key,
                                                  skippable=callback_data.key in SKIPPABLE_INFO))  # fmt: skip
 
-    @router.message(DocumentDetail.value, F.text, ~F.text.startswith("/"))
+    @router.message(StateFilter(DocumentDetail.value), Is(F.text & ~F.text.startswith("/")))
     async def info_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
                          services: Services) -> None:  # fmt: skip
         data = await state.get_data()
@@ -255,7 +256,7 @@ def get_router() -> Router:
             return
         await _save_info(message, user, session, state, services, data, value)
 
-    @router.callback_query(DocSetupCB.filter(F.action == "info_skip"), DocumentDetail.value)
+    @router.callback_query(StateFilter(DocumentDetail.value), DocSetupCB.filter(F.action == "info_skip"))
     async def info_skip(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
                         state: FSMContext, services: Services) -> None:  # fmt: skip
         data = await state.get_data()
@@ -316,7 +317,7 @@ def get_router() -> Router:
 
     # --- uploading a template ----------------------------------------------------------------------------------
 
-    @router.message(F.document, _is_word_file)
+    @router.message(Is(F.func(_is_word_file)))
     async def upload(message: Message, user: User, session: AsyncSession, state: FSMContext, bot: Bot) -> None:
         document = message.document
         assert document is not None
@@ -344,7 +345,7 @@ def get_router() -> Router:
         await message.answer(views.upload_received(document.file_name or ""),
                              reply_markup=views.upload_property_keyboard(props))  # fmt: skip
 
-    @router.callback_query(UploadCB.filter(), TemplateUpload.choose)
+    @router.callback_query(StateFilter(TemplateUpload.choose), UploadCB.filter())
     async def upload_choice(query: CallbackQuery, callback_data: UploadCB, user: User, session: AsyncSession,
                             state: FSMContext, services: Services, bot: Bot) -> None:  # fmt: skip
         prop = await property_for(session, user, callback_data.id, manage=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Is
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import FeedCB, PropertyCB
 from bot.keyboards.common import button, dialog_nav, yes_no
@@ -55,7 +57,7 @@ def get_router() -> Router:
         await edit_or_answer(query, _("Paste the calendar export link (iCal, ends in .ics) from Airbnb, Booking.com, "
                                       "VRBO or another platform."), dialog_nav(back=False))  # fmt: skip
 
-    @router.message(AddFeed.url, F.text)
+    @router.message(StateFilter(AddFeed.url), Is(F.text))
     async def add(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services) -> None:
         prop = await property_for(session, user, (await state.get_data())["property_id"], manage=True)
         if prop is None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Is
 from bot.i18n import _
 from bot.keyboards.callbacks import DayCB, MenuCB
 from bot.keyboards.common import only_menu
@@ -63,18 +64,17 @@ def get_router() -> Router:
             date_picker(today.year, today.month, earliest=today, back=False),
         )
 
-    @router.callback_query(DayCB.filter(F.day == 0), FreeDates())
+    @router.callback_query(StateFilter(FreeDates), DayCB.filter(F.day == 0))
     async def turn(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
         await turn_month(query, callback_data, state, back=False)
 
-    @router.callback_query(DayCB.filter(F.day > 0), FreeDates())
+    @router.callback_query(StateFilter(FreeDates), DayCB.filter(F.day > 0))
     async def picked(query: CallbackQuery, callback_data: DayCB, user: User, session: AsyncSession,
                      state: FSMContext, services: Services) -> None:  # fmt: skip
         if found := await picked_day(query, callback_data):
             await _chosen(found[0], found[1], user, session, state, services)
 
-    @router.message(FreeDates.check_in, F.text)
-    @router.message(FreeDates.check_out, F.text)
+    @router.message(StateFilter(FreeDates), Is(F.text))
     async def typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
                     services: Services) -> None:  # fmt: skip
         data = await state.get_data()

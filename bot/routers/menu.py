@@ -7,6 +7,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 
+from bot.filters import Is
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import MenuCB
 from bot.keyboards.common import CANCEL, NOOP, main_menu, only_menu
@@ -68,7 +69,7 @@ def get_router() -> Router:
         text = _("Cancelled. Nothing was changed.") if had_dialog else _("There was nothing to cancel.")
         await message.answer(text, reply_markup=only_menu())
 
-    @router.callback_query(F.data == CANCEL)
+    @router.callback_query(Is(F.data == CANCEL))
     async def cancel_button(query: CallbackQuery, user: User, state: FSMContext) -> None:
         await state.clear()
         if query.message is not None and not isinstance(query.message, InaccessibleMessage):
@@ -82,7 +83,7 @@ def get_fallback_router() -> Router:
     """Attached last: whatever reaches it was not understood by any area."""
     router = Router(name="fallback")
 
-    @router.callback_query(F.data == NOOP)
+    @router.callback_query(Is(F.data == NOOP))
     async def noop(query: CallbackQuery) -> None:
         await query.answer()
 
@@ -90,7 +91,7 @@ def get_fallback_router() -> Router:
     async def unknown_button(query: CallbackQuery) -> None:
         await expired(query)
 
-    @router.message(F.text.startswith("/"))
+    @router.message(Is(F.text.startswith("/")))
     async def unknown_command(message: Message) -> None:
         await message.answer(_("I do not know that command.") + " " + _("Send /help for the list."),
                              reply_markup=only_menu())  # fmt: skip

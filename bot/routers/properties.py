@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from babel.numbers import list_currencies
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import Is
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import MenuCB, PropertyCB
 from bot.keyboards.common import BACK, dialog_nav, only_menu, yes_no
@@ -140,15 +141,7 @@ def get_router() -> Router:
         await edit_or_answer(query, _(STEPS[0].question), _keyboard(STEPS[0], services.settings.default_timezone,
                                                                      back=False))  # fmt: skip
 
-    @router.message(AddProperty.name, F.text)
-    @router.message(AddProperty.address, F.text)
-    @router.message(AddProperty.timezone, F.text)
-    @router.message(AddProperty.checkin_time, F.text)
-    @router.message(AddProperty.checkout_time, F.text)
-    @router.message(AddProperty.capacity, F.text)
-    @router.message(AddProperty.currency, F.text)
-    @router.message(AddProperty.building_contact_name, F.text)
-    @router.message(AddProperty.building_email, F.text)
+    @router.message(StateFilter(AddProperty), Is(F.text))
     async def add_typed(message: Message, user: User, state: FSMContext, session: AsyncSession,
                         services: Services) -> None:  # fmt: skip
         step = BY_STATE[await state.get_state() or ""]
@@ -161,7 +154,7 @@ def get_router() -> Router:
             return
         await _advance(message, step, value, user, state, session, services)
 
-    @router.callback_query(OptCB.filter(), F.message)
+    @router.callback_query(OptCB.filter(), Is(F.message))
     async def add_option(query: CallbackQuery, callback_data: OptCB, user: User, state: FSMContext,
                          session: AsyncSession, services: Services) -> None:  # fmt: skip
         current = await state.get_state()
@@ -187,7 +180,7 @@ def get_router() -> Router:
         else:
             await _advance(query.message, step, value, user, state, session, services)  # type: ignore[arg-type]
 
-    @router.callback_query(F.data == BACK, F.message, AddProperty())
+    @router.callback_query(StateFilter(AddProperty), Is((F.data == BACK) & F.message))
     async def add_back(query: CallbackQuery, state: FSMContext, services: Services) -> None:
         step = BY_STATE[await state.get_state() or ""]
         index = max(STEPS.index(step) - 1, 0)
@@ -222,7 +215,7 @@ def get_router() -> Router:
         await state.set_data({"property_id": prop.id, "field": step.field})
         await edit_or_answer(query, _(step.question), _keyboard(step, services.settings.default_timezone, back=False))
 
-    @router.message(EditProperty.value, F.text)
+    @router.message(StateFilter(EditProperty.value), Is(F.text))
     async def edit_typed(message: Message, user: User, state: FSMContext, session: AsyncSession,
                          services: Services) -> None:  # fmt: skip
         step = BY_FIELD[(await state.get_data())["field"]]
