@@ -846,7 +846,7 @@ async def components(app: Application, ctx: Context, n: int) -> list[dict[str, A
     """The database work, the rendering and aiogram's request encoding of each screen, run alone and one at a time (no
     polling, no concurrency), so their CPU is exact. The same calls the handlers make, in the same order."""
     sessions = app.services.sessions
-    today, tomorrow = ctx.today, ctx.today + timedelta(days=1)
+    today = ctx.today
     pressable = [s for s in ctx.stays if live(s) and s.kind == "reservation"]
     pairs = [(ctx.property_ids[p], y, m) for y, m in ctx.months for p in range(len(PROPERTY_NAMES))]
 
@@ -863,21 +863,16 @@ async def components(app: Application, ctx: Context, n: int) -> list[dict[str, A
     async def db_today(i: int) -> list[DayView]:
         async with sessions() as session:
             user = await owner(session)
-            views = [await bookings_service.day_view(session, user, day) for day in (today, tomorrow)]
+            views = await bookings_service.day_views(session, user, today, days=2)
             await session.commit()
             return views
 
-    async def db_card(i: int) -> tuple[Booking, Property, Feed | None, list[Guest]]:
+    async def db_card(i: int) -> bookings_service.Card:
         async with sessions() as session:
-            user = await owner(session)
-            booking = await bookings_service.booking_for(session, user, pressable[i % len(pressable)].id)
-            assert booking is not None
-            prop = await property_for(session, user, booking.property_id)
-            assert prop is not None and await property_for(session, user, prop.id, manage=True) is not None
-            feed = await bookings_service.feed_of(session, booking)
-            guests = await bookings_service.guests_of(session, booking)
+            card = await bookings_service.card(session, await owner(session), pressable[i % len(pressable)].id)
+            assert card is not None and card.can_manage
             await session.commit()
-            return booking, prop, feed, guests
+            return card
 
     async def db_month(i: int) -> tuple[Property, list[Booking], int, int]:
         property_id, year, month = pairs[i % len(pairs)]
@@ -900,9 +895,11 @@ async def components(app: Application, ctx: Context, n: int) -> list[dict[str, A
             return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
     def render_card(i: int) -> tuple[str, InlineKeyboardMarkup]:
-        booking, prop, feed, guests = cards[i % len(cards)]
+        card = cards[i % len(cards)]
         with use_locale(LOCALE):
-            return booking_card(booking, prop, feed, guests), booking_keyboard(booking, can_manage=True)
+            return booking_card(card.booking, card.property, card.feed, card.guests), booking_keyboard(
+                card.booking, can_manage=True
+            )
 
     def render_month(i: int) -> tuple[str, InlineKeyboardMarkup]:
         prop, stays, year, month = months[i % len(months)]
@@ -928,8 +925,8 @@ async def components(app: Application, ctx: Context, n: int) -> list[dict[str, A
 
     parts: list[tuple[str, Callable[[int], Any]]] = [
         ("db: session + find_user + commit (every update)", db_floor),
-        ("db: /today (2 x visible ids + day view)", db_today),
-        ("db: card (booking, property x3, feed, guests)", db_card),
+        ("db: /today (one day-views query)", db_today),
+        ("db: card (booking+property+feed, guests)", db_card),
         ("db: month (property, month stays)", db_month),
         ("render: /today", render_today),
         ("render: card", render_card),

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflict_check import ConflictEvent, check_property
-from domain.properties import audit, property_for, property_today, visible_property_ids
+from domain.properties import audit, manages, property_today, visible
 from storage.models import Booking, BookingChange, Feed, Guest, Property, User
 
 LIVE = ("active", "missing")
@@ -23,12 +23,41 @@ GUEST_KINDS = ("reservation", "tentative")
 
 async def booking_for(session: AsyncSession, user: User, booking_id: int, *, manage: bool = False) -> Booking | None:
     """The booking if this user may see (or change) its property; None for any other reason."""
-    booking = await session.get(Booking, booking_id)
-    if booking is None:
+    row = (
+        await session.execute(
+            select(Booking, Property)  # the property too, so the caller's property_for finds it in the session
+            .join(Property, Property.id == Booking.property_id)
+            .where(Booking.id == booking_id, visible(user, manage=manage))
+        )
+    ).first()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """Everything the booking card shows, from two statements."""
+
+    booking: Booking
+    property: Property
+    feed: Feed | None
+    guests: list[Guest]
+    can_manage: bool
+
+
+async def card(session: AsyncSession, user: User, booking_id: int) -> Card | None:
+    """The booking card if this user may see the booking; None for any other reason."""
+    row = (
+        await session.execute(
+            select(Booking, Property, Feed, manages(user))
+            .join(Property, Property.id == Booking.property_id)
+            .outerjoin(Feed, Feed.id == Booking.feed_id)
+            .where(Booking.id == booking_id, visible(user))
+        )
+    ).first()
+    if row is None:
         return None
-    if await property_for(session, user, booking.property_id, manage=manage) is None:
-        return None
-    return booking
+    booking, prop, feed, can_manage = row
+    return Card(booking, prop, feed, await guests_of(session, booking), bool(can_manage))
 
 
 @dataclass(slots=True)
@@ -39,48 +68,51 @@ class DayView:
     in_house: list[tuple[Property, Booking]] = field(default_factory=list)
 
 
-async def day_view(session: AsyncSession, user: User, day: date) -> DayView:
-    """Arrivals, departures and stays in progress on `day` (a date in each property's own calendar)."""
-    ids = await visible_property_ids(session, user)
-    view = DayView(day)
-    if not ids:
-        return view
+async def day_views(session: AsyncSession, user: User, first: date, days: int) -> list[DayView]:
+    """Arrivals, departures and stays in progress on each of `days` days from `first` (dates in each property's
+    own calendar), from one statement."""
+    views = [DayView(first + timedelta(days=i)) for i in range(days)]
     rows = await session.execute(
         select(Property, Booking)
         .join(Booking, Booking.property_id == Property.id)
         .where(
-            Property.id.in_(ids),
+            visible(user),
             Booking.status.in_(LIVE),
             Booking.kind.in_(GUEST_KINDS),
-            Booking.check_in <= day,
-            Booking.check_out >= day,
+            Booking.check_in <= views[-1].day,
+            Booking.check_out >= first,
         )
         .order_by(Property.name, Booking.check_in)
     )
     for prop, booking in rows.all():
-        if booking.check_in == day:
-            view.arrivals.append((prop, booking))
-        elif booking.check_out == day:
-            view.departures.append((prop, booking))
-        else:
-            view.in_house.append((prop, booking))
-    return view
+        for view in views:
+            if booking.check_in == view.day:
+                view.arrivals.append((prop, booking))
+            elif booking.check_out == view.day:
+                view.departures.append((prop, booking))
+            elif booking.check_in < view.day < booking.check_out:
+                view.in_house.append((prop, booking))
+    return views
 
 
 async def upcoming(
     session: AsyncSession, user: User, *, today: date, offset: int, limit: int
 ) -> tuple[list[tuple[Property, Booking]], int]:
     """Reservations not yet over, soonest first, a page at a time; and how many there are."""
-    ids = await visible_property_ids(session, user)
-    if not ids:
-        return [], 0
     where = and_(
-        Booking.property_id.in_(ids),
+        visible(user),
         Booking.status.in_(LIVE),
         Booking.kind.in_(GUEST_KINDS),
         Booking.check_out > today,
     )
-    total = await session.scalar(select(func.count()).select_from(Booking).where(where)) or 0
+    total = (
+        await session.scalar(
+            select(func.count()).select_from(Booking).join(Property, Property.id == Booking.property_id).where(where)
+        )
+        or 0
+    )
+    if not total:
+        return [], 0
     rows = await session.execute(
         select(Property, Booking)
         .join(Booking, Booking.property_id == Property.id)
@@ -103,10 +135,6 @@ async def month_stays(session: AsyncSession, prop: Property, first: date) -> lis
         Booking.check_out > first,
     )
     return list((await session.scalars(query.order_by(Booking.check_in))).all())
-
-
-async def feed_of(session: AsyncSession, booking: Booking) -> Feed | None:
-    return await session.get(Feed, booking.feed_id) if booking.feed_id else None
 
 
 async def guests_of(session: AsyncSession, booking: Booking) -> list[Guest]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -230,22 +230,16 @@ def _back_to(booking_id: int, action: str) -> InlineKeyboardMarkup:
 
 
 async def show_card(target: Message | CallbackQuery, user: User, session: AsyncSession, booking_id: int) -> None:
-    booking = await bookings_service.booking_for(session, user, booking_id)
-    if booking is None:
+    card = await bookings_service.card(session, user, booking_id)
+    if card is None:
         await booking_gone(target)
         return
-    prop = await property_for(session, user, booking.property_id)
-    assert prop is not None
-    can_manage = await property_for(session, user, prop.id, manage=True) is not None
-    text = booking_card(booking, prop, await bookings_service.feed_of(session, booking),
-                        await bookings_service.guests_of(session, booking))  # fmt: skip
-    await edit_or_answer(target, text, booking_keyboard(booking, can_manage=can_manage))
+    text = booking_card(card.booking, card.property, card.feed, card.guests)
+    await edit_or_answer(target, text, booking_keyboard(card.booking, can_manage=card.can_manage))
 
 
 async def _today(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
-    today = user_today(user, services)
-    views = [await bookings_service.day_view(session, user, today),
-             await bookings_service.day_view(session, user, today + timedelta(days=1))]  # fmt: skip
+    views = await bookings_service.day_views(session, user, user_today(user, services), days=2)
     text = day_text(views[0], title=_("Today")) + "\n\n" + day_text(views[1], title=_("Tomorrow"))
     rows = day_buttons(views) + [[button(_("☰ Menu"), MenuCB(to="menu"))]]
     await edit_or_answer(target, text, InlineKeyboardMarkup(inline_keyboard=rows))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, get_day_names, get_month_names
 from babel.numbers import format_currency
 
@@ -16,14 +18,22 @@ _DAY_PATTERN = {"pt_BR": "dd/MM (EEE)", "en": "EEE d MMM"}
 _DAY_YEAR_PATTERN = {"pt_BR": "dd/MM/yyyy", "en": "d MMM yyyy"}
 
 
+@cache
+def _babel_locale(code: str) -> Locale:
+    return Locale.parse(code)  # Babel would parse the code string again on every call
+
+
+def _locale() -> Locale:
+    return _babel_locale(current_locale())
+
+
 def day(value: date, *, with_year: bool = False) -> str:
-    locale = current_locale()
-    pattern = (_DAY_YEAR_PATTERN if with_year else _DAY_PATTERN).get(locale, "yyyy-MM-dd")
-    return format_date(value, pattern, locale=locale)
+    pattern = (_DAY_YEAR_PATTERN if with_year else _DAY_PATTERN).get(current_locale(), "yyyy-MM-dd")
+    return format_date(value, pattern, locale=_locale())
 
 
 def short_day(value: date) -> str:
-    return format_date(value, "dd/MM" if current_locale() == "pt_BR" else "d MMM", locale=current_locale())
+    return format_date(value, "dd/MM" if current_locale() == "pt_BR" else "d MMM", locale=_locale())
 
 
 def stay_range(check_in: date, check_out: date) -> str:
@@ -34,7 +44,7 @@ def stay_range(check_in: date, check_out: date) -> str:
 def money(amount: Decimal | None, currency: str | None) -> str:
     if amount is None:
         return "—"
-    return format_currency(amount, currency or "BRL", locale=current_locale())
+    return format_currency(amount, currency or "BRL", locale=_locale())
 
 
 def clock(value: time) -> str:
@@ -45,15 +55,15 @@ def moment(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return "—"
     pattern = "dd/MM HH:mm" if current_locale() == "pt_BR" else "d MMM HH:mm"
-    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz) if tz else None, locale=current_locale())
+    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz) if tz else None, locale=_locale())
 
 
 def month_title(year: int, month: int) -> str:
-    return f"{get_month_names('wide', locale=current_locale())[month].capitalize()} {year}"
+    return f"{get_month_names('wide', locale=_locale())[month].capitalize()} {year}"
 
 
 def weekday_letters() -> list[str]:
-    names = get_day_names("narrow", context="stand-alone", locale=current_locale())
+    names = get_day_names("narrow", context="stand-alone", locale=_locale())
     return [names[i] for i in range(7)]  # Babel: 0 = Monday
 
 
