@@ -11,7 +11,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -19,6 +18,7 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.bot_api import JsonSession
 from bot.commands import publish_commands
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import UnitOfWorkMiddleware
@@ -117,9 +117,9 @@ def _is_network_error(exc: Exception) -> bool:
 def create_bot(settings: Settings) -> Bot:
     assert settings.bot_token is not None
     session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        JsonSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
         if settings.telegram_api_base
-        else AiohttpSession()
+        else JsonSession()
     )
     return Bot(
         settings.bot_token.get_secret_value(), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)

@@ -480,7 +480,10 @@ class FakeBotAPI:
     # -- HTTP handlers ---------------------------------------------------------------------------
 
     async def _handle_method(self, request: web.Request) -> web.StreamResponse:
-        params, files = await self._read_params(request)
+        try:
+            params, files = await self._read_params(request)
+        except _ApiError as error:
+            return _json_error(error.status, error.description)
         name, handler = self._handlers.get(
             request.match_info["method"].lower(), (request.match_info["method"], None)
         )
@@ -542,10 +545,18 @@ class FakeBotAPI:
         return web.Response(body=stored.content, content_type="application/octet-stream")
 
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
-        """Decode form/query fields the way Telegram does: JSON for non-String parameters."""
+        """Decode a JSON body, or form/query fields the way Telegram does: JSON for non-String parameters."""
         params: dict[str, Any] = {}
         files: dict[str, UploadedFile] = {}
-        form = await request.post() if request.can_read_body else {}
+        if request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                raise _ApiError(400, "Bad Request: can't parse JSON object")
+            params.update(body)
+        form = await request.post() if request.can_read_body and request.content_type != "application/json" else {}
         for key, value in [*request.query.items(), *form.items()]:
             if isinstance(value, FileField):
                 files[key] = UploadedFile(key, value.filename, value.file.read(), value.content_type)
