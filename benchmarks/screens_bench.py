@@ -89,7 +89,6 @@ from bot.views.format import month_title, stay_range  # noqa: E402
 from domain import access  # noqa: E402
 from domain import bookings as bookings_service  # noqa: E402
 from domain.bookings import DayView  # noqa: E402
-from domain.properties import property_for  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.models import Booking, Feed, Guest, Property, User  # noqa: E402
 
@@ -877,11 +876,10 @@ async def components(app: Application, ctx: Context, n: int) -> list[dict[str, A
     async def db_month(i: int) -> tuple[Property, list[Booking], int, int]:
         property_id, year, month = pairs[i % len(pairs)]
         async with sessions() as session:
-            prop = await property_for(session, await owner(session), property_id)
-            assert prop is not None
-            stays = await bookings_service.month_stays(session, prop, date(year, month, 1))
+            found = await bookings_service.month_view(session, await owner(session), property_id, date(year, month, 1))
+            assert found is not None
             await session.commit()
-            return prop, stays, year, month
+            return found[0], found[1], year, month
 
     today_views = await db_today(0)
     cards = [await db_card(i) for i in range(50)]
@@ -912,28 +910,28 @@ async def components(app: Application, ctx: Context, n: int) -> list[dict[str, A
     def encoder(render: Callable[[int], tuple[str, InlineKeyboardMarkup]], edit: bool) -> Callable[[int], Any]:
         rendered = [render(i) for i in range(50)]
 
-        def encode(i: int) -> Any:  # the form aiogram posts: what prepare_value and urlencode cost per answer
+        def encode(i: int) -> Any:  # the body the bot posts: prepare_value and JSON encoding per answer
             text, markup = rendered[i % len(rendered)]
             method: TelegramMethod[Any] = (
                 EditMessageText(chat_id=OWNER, message_id=1, text=text, reply_markup=markup)
                 if edit
                 else SendMessage(chat_id=OWNER, text=text, reply_markup=markup)
             )
-            return session.build_form_data(app.bot, method)()
+            return session.build_form_data(app.bot, method)  # bot/bot_api.JsonSession: an encoded JSON body
 
         return encode
 
     parts: list[tuple[str, Callable[[int], Any]]] = [
         ("db: session + find_user + commit (every update)", db_floor),
         ("db: /today (one day-views query)", db_today),
-        ("db: card (booking+property+feed, guests)", db_card),
-        ("db: month (property, month stays)", db_month),
+        ("db: card (one query)", db_card),
+        ("db: month (one query)", db_month),
         ("render: /today", render_today),
         ("render: card", render_card),
         ("render: month grid", render_month),
-        ("encode: /today sendMessage form", encoder(render_today, edit=False)),
-        ("encode: card editMessageText form", encoder(render_card, edit=True)),
-        ("encode: month editMessageText form", encoder(render_month, edit=True)),
+        ("encode: /today sendMessage body", encoder(render_today, edit=False)),
+        ("encode: card editMessageText body", encoder(render_card, edit=True)),
+        ("encode: month editMessageText body", encoder(render_month, edit=True)),
     ]
     results = []
     print(f"\nparts of the screens alone, {n} runs each, ms per run (CPU = process, loop = event-loop thread):")

@@ -35,7 +35,7 @@ async def booking_for(session: AsyncSession, user: User, booking_id: int, *, man
 
 @dataclass(frozen=True, slots=True)
 class Card:
-    """Everything the booking card shows, from two statements."""
+    """Everything the booking card shows."""
 
     booking: Booking
     property: Property
@@ -45,19 +45,22 @@ class Card:
 
 
 async def card(session: AsyncSession, user: User, booking_id: int) -> Card | None:
-    """The booking card if this user may see the booking; None for any other reason."""
-    row = (
+    """The booking card if this user may see the booking; None for any other reason. One statement: a row per
+    guest (or one without), each carrying the booking, its property and feed."""
+    rows = (
         await session.execute(
-            select(Booking, Property, Feed, manages(user))
+            select(Booking, Property, Feed, manages(user), Guest)
             .join(Property, Property.id == Booking.property_id)
             .outerjoin(Feed, Feed.id == Booking.feed_id)
+            .outerjoin(Guest, Guest.booking_id == Booking.id)
             .where(Booking.id == booking_id, visible(user))
+            .order_by(Guest.position, Guest.id)
         )
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    booking, prop, feed, can_manage = row
-    return Card(booking, prop, feed, await guests_of(session, booking), bool(can_manage))
+    booking, prop, feed, can_manage, _guest = rows[0]
+    return Card(booking, prop, feed, [row[4] for row in rows if row[4] is not None], bool(can_manage))
 
 
 @dataclass(slots=True)
@@ -124,17 +127,24 @@ async def upcoming(
     return [(p, b) for p, b in rows.all()], total
 
 
-async def month_stays(session: AsyncSession, prop: Property, first: date) -> list[Booking]:
-    """Live stays and blocks (not windows) touching the month that starts at `first`."""
+async def month_view(
+    session: AsyncSession, user: User, property_id: int, first: date
+) -> tuple[Property, list[Booking]] | None:
+    """The property, if this user may see it, and its live stays and blocks (not windows) touching the month that
+    starts at `first`, from one statement."""
     after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    query = select(Booking).where(
-        Booking.property_id == prop.id,
+    in_month = and_(
+        Booking.property_id == Property.id,
         Booking.status.in_(LIVE),
         Booking.kind != "window",
         Booking.check_in < after,
         Booking.check_out > first,
     )
-    return list((await session.scalars(query.order_by(Booking.check_in))).all())
+    query = select(Property, Booking).outerjoin(Booking, in_month).where(Property.id == property_id, visible(user))
+    rows = (await session.execute(query.order_by(Booking.check_in, Booking.id))).all()
+    if not rows:
+        return None
+    return rows[0][0], [booking for _prop, booking in rows if booking is not None]
 
 
 async def guests_of(session: AsyncSession, booking: Booking) -> list[Guest]:

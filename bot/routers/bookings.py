@@ -271,12 +271,12 @@ async def _upcoming(target: Message | CallbackQuery, user: User, session: AsyncS
 
 async def _month(target: Message | CallbackQuery, user: User, session: AsyncSession, property_id: int, year: int,
                  month: int, services: Services) -> None:  # fmt: skip
-    prop = await property_for(session, user, property_id)
-    if prop is None:
+    found = await bookings_service.month_view(session, user, property_id, date(year, month, 1))
+    if found is None:
         if isinstance(target, CallbackQuery):
             await expired(target)
         return
-    stays = await bookings_service.month_stays(session, prop, date(year, month, 1))
+    prop, stays = found
     await edit_or_answer(
         target,
         month_text(prop, stays, year, month),
