@@ -26,8 +26,6 @@ the booked nights of the month). Then each screen's parts run alone: its databas
 
     .venv/bin/python benchmarks/screens_bench.py                          # ~2.5 min here
     .venv/bin/python benchmarks/screens_bench.py --updates 300 --light-updates 100 --saturation 0
-    .venv/bin/python benchmarks/screens_bench.py --ab --components 0      # 100/s without and with both fixes below
-    .venv/bin/python benchmarks/screens_bench.py --pin-responses --gc-freeze   # the whole run with them
     .venv/bin/python benchmarks/screens_bench.py --profile card --rate 25 --updates 250   # cProfile (CPU timer)
     .venv/bin/python benchmarks/screens_bench.py --json /tmp/screens.json
 """
@@ -65,14 +63,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aiogram import Bot, Dispatcher, Router  # noqa: E402
-from aiogram import methods as aiogram_methods  # noqa: E402
 from aiogram.client.default import DefaultBotProperties  # noqa: E402
 from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.dispatcher.event.handler import HandlerObject  # noqa: E402
 from aiogram.enums import ParseMode  # noqa: E402
-from aiogram.methods import EditMessageText, Response, SendMessage, TelegramMethod  # noqa: E402  # noqa: E402
+from aiogram.methods import EditMessageText, Response, SendMessage, TelegramMethod  # noqa: E402
 from aiogram.methods.base import TelegramType  # noqa: E402
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update  # noqa: E402
 from pydantic._internal import _generics  # noqa: E402
@@ -401,18 +398,6 @@ class RebuildWatch:
 
     def snapshot(self) -> tuple[int, float]:
         return self.count, self.seconds
-
-
-def pin_response_types() -> list[Any]:
-    """The fix to try (--pin-responses): hold Response[T] for every Bot API method, as bot/sender.py already does for
-    sendMessage and editMessageText."""
-    pinned = []
-    for name in aiogram_methods.__all__:
-        method = getattr(aiogram_methods, name)
-        if isinstance(method, type) and issubclass(method, TelegramMethod) and hasattr(method, "__returning__"):
-            with contextlib.suppress(Exception):
-                pinned.append(Response[method.__returning__])  # type: ignore[name-defined]
-    return pinned
 
 
 # --- the two bots --------------------------------------------------------------------------------------------------
@@ -966,7 +951,6 @@ async def benchmark(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, 
     if not args.no_breakdown:
         time_database_calls()
         time_filter_checks()
-    pinned = pin_response_types() if args.pin_responses else []
     gc_watch, rebuild_watch = GcWatch(), RebuildWatch()
     child = await FakeChild.start()
     bare = bare_bot(*child.info["bare"])
@@ -995,14 +979,8 @@ async def benchmark(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, 
             screens = ["echo", "today", "press", args.profile] if args.profile in ("card", "month") else screens
         for screen in screens:  # warm-up: imports, caches, the screen the buttons are pressed under
             await run_phase(ctx, screen, args.warmup, 0, "warm-up")
-        if args.gc_freeze:
-            gc.collect()
-            gc.freeze()  # the fix to try: start-up objects out of the cyclic GC's reach, as after Application.start
-        print(
-            f"{len(pinned)} Response[...] classes pinned; gc.freeze(): {args.gc_freeze}; frozen objects "
-            f"{gc.get_freeze_count()}; tracked {len(gc.get_objects())}",
-            flush=True,
-        )
+        frozen, tracked = gc.get_freeze_count(), len(gc.get_objects())
+        print(f"objects frozen by Application.start {frozen}; tracked {tracked}", flush=True)
         if args.profile:
             profiler = cProfile.Profile(time.thread_time)  # CPU, not wall: the idle epoll wait is not cost
             phase = await run_phase(ctx, args.profile, args.updates, args.rate, f"{args.rate:g}/s", profiler)
@@ -1016,25 +994,11 @@ async def benchmark(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, 
             (f"{args.light_rate:g}/s", args.light_rate, args.light_updates),
             ("burst", 0.0, args.saturation),
         ]
-        for mode, rate, count in [] if args.ab else loads:
+        for mode, rate, count in loads:
             if count <= 0:
                 continue
             for screen in screens:
                 results.append(await run_phase(ctx, screen, count, rate, mode))
-                print_phases(results[-1:], header=len(results) == 1)
-        # --ab: each screen at the steady rate as it is and with both fixes, alternating (the order flips from one
-        # screen to the next), so the machine's drifting load hits both alike
-        for n, screen in enumerate(screens if args.ab else []):
-            for fixed in (False, True) if n % 2 == 0 else (True, False):
-                if fixed:
-                    pinned = pin_response_types()
-                    gc.collect()
-                    gc.freeze()
-                else:
-                    pinned = []
-                    gc.unfreeze()
-                mode = f"{args.rate:g}/s" + ("+fix" if fixed else "")
-                results.append(await run_phase(ctx, screen, args.updates, args.rate, mode))
                 print_phases(results[-1:], header=len(results) == 1)
         parts: list[dict[str, Any]] = await components(app, ctx, args.components) if args.components else []
     finally:
@@ -1179,9 +1143,6 @@ def main() -> None:
     parser.add_argument("--profile", choices=["echo", "press", "today", "card", "month"], help="cProfile one phase")
     parser.add_argument("--profile-dump", type=Path, help="with --profile: also write the pstats file here")
     parser.add_argument("--no-breakdown", action="store_true", help="do not time HTTP and DB calls per update")
-    parser.add_argument("--pin-responses", action="store_true", help="fix to try: hold every Response[T] class")
-    parser.add_argument("--gc-freeze", action="store_true", help="fix to try: gc.freeze() once started")
-    parser.add_argument("--ab", action="store_true", help="each screen at --rate without and with both fixes")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the fake Bot API child
     args = parser.parse_args()
