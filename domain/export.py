@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.export import ExportStay, Target, feed_etag, render_feed, select_stays
 from domain.calendar.model import Kind
-from domain.feed_sync import local_today
-from domain.properties import new_export_token, property_for, visible_property_ids
+from domain.properties import new_export_token, property_for, property_today, visible_property_ids
 from storage.models import AuditLog, Booking, Property, User
 
 _TOKEN_RE = re.compile(r"([1-9][0-9]{0,9})-([A-Za-z0-9_-]{32})")  # new_export_token: 24 bytes = 32 characters
@@ -180,7 +179,7 @@ async def load_export_feed(session: AsyncSession, token: str, target: str, *, no
         return None
     prop, last_change = found
     tz = ZoneInfo(prop.timezone)
-    today = local_today(now, tz)
+    today = property_today(prop, now)
     live = Booking.status.in_(_LIVE)
     # The stays that dropped out last for being past come along (only to date that drop; select_stays skips them).
     last_past = (

@@ -28,6 +28,7 @@ from domain.calendar.parse import ParseCache, parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
 from domain.conflict_check import ConflictEvent, check_property
 from domain.outbox import PropertyAlerts
+from domain.properties import property_today
 from domain.turnovers import refresh_turnovers
 from storage import repositories
 from storage.models import Booking, BookingChange, Feed, Property, SyncRun
@@ -119,10 +120,6 @@ def content_fingerprint(body: bytes) -> str:
         return b"" if at == 0 or body[at - 1] == ord("\n") else match.group()
 
     return hashlib.sha256(_DTSTAMP.sub(drop_stamp, body)).hexdigest()
-
-
-def local_today(now: datetime, tz: ZoneInfo) -> date:
-    return now.astimezone(tz).date()
 
 
 # --- downloads that change nothing, many feeds at once ------------------------------------------------------
@@ -263,7 +260,7 @@ async def apply_download(
         raise LookupError(f"feed {feed_id} does not exist")
     feed, prop = found
     tz = ZoneInfo(prop.timezone)
-    today = local_today(now, tz)
+    today = property_today(prop, now)
     if download.status == "ok":
         fingerprint = fingerprint or content_fingerprint(download.body)
     read = _read(feed, download, fingerprint, tz=tz, today=today, cache=parse_cache)
@@ -303,7 +300,7 @@ async def apply_download(
     await session.execute(_UPDATE_FEED, {"row_id": feed.id, **values})
 
     if feed.in_trouble:
-        await alerts.queue(
+        outcome.alerts += await alerts.queue(
             "feed_recovered",
             f"feed_recovered:{feed.id}:{run_id}",
             payload={"feed_id": feed.id, "platform": platform, "label": feed.label},
@@ -311,7 +308,7 @@ async def apply_download(
     for change in changes:
         key = (change.kind, change.change)
         outcome.kind_counts[key] = outcome.kind_counts.get(key, 0) + 1
-    outcome.alerts = await _write_alerts(alerts, feed.id, platform, changes, initial=initial)
+    outcome.alerts += await _write_alerts(alerts, feed.id, platform, changes, initial=initial)
     if changes:
         outcome.conflicts = await check_property(session, prop, now=now, today=today, alerts=alerts)
         outcome.alerts += sum(1 for event in outcome.conflicts if event.alert)
@@ -564,8 +561,9 @@ async def _record_failure(
         "next_sync_at": next_sync_at or feed.next_sync_at,
     }
     await session.execute(_UPDATE_FEED, {"row_id": feed.id, **values})
+    written = 0
     if trouble:
-        await alerts.queue(
+        written = await alerts.queue(
             "feed_trouble",
             f"feed_trouble:{feed.id}:{run_id}",
             payload={
@@ -577,7 +575,7 @@ async def _record_failure(
                 "last_success_at": feed.last_success_at.isoformat() if feed.last_success_at else None,
             },
         )
-    return SyncOutcome(feed.id, run_id, "failed", reason=reason)
+    return SyncOutcome(feed.id, run_id, "failed", reason=reason, alerts=written)  # counted: delivery wakes at once
 
 
 async def _write_alerts(

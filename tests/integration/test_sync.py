@@ -181,15 +181,19 @@ async def test_redirect_loop_is_a_failure(world: World):
 async def test_three_failures_alert_once_and_recovery_alerts_once(world: World):
     await world.sync()
     world.server.route("/cal.ics", status=500, body=b"down")
+    failing = []
     for _ in range(5):
         world.clock.advance(minutes=10)
-        await world.sync()
+        failing.append(await world.sync())
     assert [a.kind for a in await world.alerts()] == ["feed_trouble"]
+    assert [o.alerts for o in failing] == [0, 0, 1, 0, 0]  # counted, so the sync wakes delivery for it
     world.server.route("/cal.ics", body=airbnb(STAYS))
+    recovering = []
     for _ in range(2):
         world.clock.advance(minutes=10)
-        await world.sync()
+        recovering.append(await world.sync())
     assert [a.kind for a in await world.alerts()] == ["feed_trouble", "feed_recovered"]
+    assert [o.alerts for o in recovering] == [1, 0]
     assert len({a.idempotency_key for a in await world.alerts()}) == 2
     assert len(await world.bookings()) == 3
 
