@@ -23,14 +23,8 @@ GUEST_KINDS = ("reservation", "tentative")
 
 async def booking_for(session: AsyncSession, user: User, booking_id: int, *, manage: bool = False) -> Booking | None:
     """The booking if this user may see (or change) its property; None for any other reason."""
-    row = (
-        await session.execute(
-            select(Booking, Property)  # the property too, so the caller's property_for finds it in the session
-            .join(Property, Property.id == Booking.property_id)
-            .where(Booking.id == booking_id, visible(user, manage=manage))
-        )
-    ).first()
-    return row[0] if row else None
+    query = select(Booking).join(Property, Property.id == Booking.property_id)
+    return await session.scalar(query.where(Booking.id == booking_id, visible(user, manage=manage)))
 
 
 @dataclass(frozen=True, slots=True)
