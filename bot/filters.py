@@ -15,8 +15,6 @@ from magic_filter import MagicFilter
 class Is(Filter):
     """`Is(F.data == BACK)`: the magic filter, resolved on the event without leaving the loop."""
 
-    __slots__ = ("_magic",)
-
     def __init__(self, magic: MagicFilter) -> None:
         self._magic = magic
 

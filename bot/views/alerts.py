@@ -13,11 +13,11 @@ from typing import Any
 
 from babel.dates import format_timedelta
 
-from bot.i18n import _, current_locale, ngettext, use_locale
+from bot.i18n import _, ngettext, use_locale
 from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB
 from bot.views.conflicts import CLASS_LABELS
 from bot.views.feeds import failure_reason, platform_name
-from bot.views.format import day, esc, stay_range
+from bot.views.format import babel_locale, day, esc, stay_range
 from jobs.delivery import Button, Rendered
 from storage.models import Outbox, User
 
@@ -163,7 +163,7 @@ def _ago(queued_at: datetime, since: Any) -> str | None:
     """How long before the alert was queued: a message delivered late still says it right."""
     if not since:
         return None
-    return format_timedelta(queued_at - datetime.fromisoformat(str(since)), locale=current_locale())
+    return format_timedelta(queued_at - datetime.fromisoformat(str(since)), locale=babel_locale())
 
 
 def feed_trouble(row: Outbox) -> Rendered:

@@ -19,21 +19,22 @@ _DAY_YEAR_PATTERN = {"pt_BR": "dd/MM/yyyy", "en": "d MMM yyyy"}
 
 
 @cache
-def _babel_locale(code: str) -> Locale:
+def _parsed_locale(code: str) -> Locale:
     return Locale.parse(code)  # Babel would parse the code string again on every call
 
 
-def _locale() -> Locale:
-    return _babel_locale(current_locale())
+def babel_locale() -> Locale:
+    """The current language as Babel's Locale, for every Babel formatter."""
+    return _parsed_locale(current_locale())
 
 
 def day(value: date, *, with_year: bool = False) -> str:
     pattern = (_DAY_YEAR_PATTERN if with_year else _DAY_PATTERN).get(current_locale(), "yyyy-MM-dd")
-    return format_date(value, pattern, locale=_locale())
+    return format_date(value, pattern, locale=babel_locale())
 
 
 def short_day(value: date) -> str:
-    return format_date(value, "dd/MM" if current_locale() == "pt_BR" else "d MMM", locale=_locale())
+    return format_date(value, "dd/MM" if current_locale() == "pt_BR" else "d MMM", locale=babel_locale())
 
 
 def stay_range(check_in: date, check_out: date) -> str:
@@ -44,7 +45,7 @@ def stay_range(check_in: date, check_out: date) -> str:
 def money(amount: Decimal | None, currency: str | None) -> str:
     if amount is None:
         return "—"
-    return format_currency(amount, currency or "BRL", locale=_locale())
+    return format_currency(amount, currency or "BRL", locale=babel_locale())
 
 
 def clock(value: time) -> str:
@@ -55,15 +56,15 @@ def moment(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return "—"
     pattern = "dd/MM HH:mm" if current_locale() == "pt_BR" else "d MMM HH:mm"
-    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz) if tz else None, locale=_locale())
+    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz) if tz else None, locale=babel_locale())
 
 
 def month_title(year: int, month: int) -> str:
-    return f"{get_month_names('wide', locale=_locale())[month].capitalize()} {year}"
+    return f"{get_month_names('wide', locale=babel_locale())[month].capitalize()} {year}"
 
 
 def weekday_letters() -> list[str]:
-    names = get_day_names("narrow", context="stand-alone", locale=_locale())
+    names = get_day_names("narrow", context="stand-alone", locale=babel_locale())
     return [names[i] for i in range(7)]  # Babel: 0 = Monday
 
 
