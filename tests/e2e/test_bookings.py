@@ -13,7 +13,7 @@ from storage.models import Booking, Conflict, Feed, Guest, Property, PropertyAcc
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
 
-STRANGER, VIEWER = 6002, 7003
+STRANGER, VIEWER, MANAGER = 6002, 7003, 8004
 TZ = ZoneInfo("America/Sao_Paulo")
 
 
@@ -104,7 +104,7 @@ async def seed(lumina: Lumina) -> dict[str, int]:
         later = [stay(f"l{i}", d + timedelta(days=10 + 4 * i), d + timedelta(days=12 + 4 * i)) for i in range(9)]
         session.add_all([arriving, in_house, *later])
         await session.flush()
-        return {"property": prop.id, "arriving": arriving.id, "later0": later[0].id}
+        return {"property": prop.id, "arriving": arriving.id, "later0": later[0].id, "elsewhere": in_house.id}
 
 
 async def test_today_card_and_details_survive(owner: Lumina, language: str):
@@ -231,3 +231,22 @@ async def test_a_viewer_sees_but_cannot_change(owner: Lumina):
     assert not any("Fill in" in text for text, _data in owner.buttons(owner.screen(VIEWER)))
     calls = await owner.press(VIEWER, f"b:{ids['later0']}:fill", message_id=owner.screen(VIEWER)["message_id"])
     assert calls["answerCallbackQuery"][0]["text"] == "This button has expired."
+
+
+@pytest.mark.parametrize("language", ["en"])
+async def test_a_manager_changes_only_the_properties_given_to_them(owner: Lumina):
+    ids = await seed(owner)
+    async with owner.sessions.begin() as session:
+        manager = User(telegram_id=MANAGER, first_name="Caio", role="manager", locale="en")
+        session.add(manager)
+        await session.flush()
+        session.add(PropertyAccess(user_id=manager.id, property_id=ids["property"], role="manager"))
+    await owner.say(MANAGER, "/upcoming", language_code="en")
+    await owner.tap(MANAGER, "Apto 101")
+    assert any("Fill in" in text for text, _data in owner.buttons(owner.screen(MANAGER)))
+    await owner.tap(MANAGER, "Fill in details")
+    assert owner.text(MANAGER).startswith("What do you want to fill in?")
+    await owner.say(MANAGER, "/today", language_code="en")
+    assert "Apto 101" in owner.text(MANAGER) and "Casa 7" not in owner.text(MANAGER)
+    calls = await owner.press(MANAGER, f"b:{ids['elsewhere']}:open", message_id=owner.screen(MANAGER)["message_id"])
+    assert calls["answerCallbackQuery"][0]["text"] == "This button has expired."  # Casa 7 is not theirs
