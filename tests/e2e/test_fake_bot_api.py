@@ -181,6 +181,20 @@ async def test_file_attached_directly_as_form_field(fake_api: FakeBotAPI) -> Non
     assert fake_api.documents(HOST)[0].content == b"raw"
 
 
+async def test_a_json_body_is_read_like_telegram_and_a_broken_one_refused(fake_api: FakeBotAPI) -> None:
+    url = f"{fake_api.base_url}/bot{fake_api.token}/sendMessage"
+    markup = {"inline_keyboard": [[{"text": "Ok", "callback_data": "ok"}]]}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"chat_id": HOST, "text": "42", "reply_markup": markup}) as resp:
+            sent = await resp.json()
+        async with http.post(url, data=b"{not json", headers={"Content-Type": "application/json"}) as resp:
+            broken = (resp.status, await resp.json())
+
+    assert sent["ok"] and sent["result"]["text"] == "42"  # a text stays a string
+    assert fake_api.calls("sendMessage")[0].params["reply_markup"] == markup
+    assert broken[0] == 400 and not broken[1]["ok"]
+
+
 async def test_rate_limit_raises_retry_after(fake_api: FakeBotAPI) -> None:
     bot = make_bot(fake_api)
     fake_api.fail_next("sendMessage", retry_after=7)
