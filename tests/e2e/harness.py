@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import Application
 from bot.settings import load_settings
+from storage.models import PropertyAccess, User
 from tests.support.fake_bot_api import FakeBotAPI
 
 
@@ -85,6 +86,14 @@ class Lumina:
                 if label in text:
                     return await self.press(user_id, data, message_id=message["message_id"], **kwargs)
         raise AssertionError(f"no button {label!r}; last screen: {self.screen(user_id)}")
+
+    async def add_member(self, telegram_id: int, property_id: int, role: str) -> None:
+        """A manager, viewer or cleaner of one property, who reads English."""
+        async with self.sessions.begin() as session:
+            user = User(telegram_id=telegram_id, first_name=role.title(), role=role, locale="en")
+            session.add(user)
+            await session.flush()
+            session.add(PropertyAccess(user_id=user.id, property_id=property_id, role=role))
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from storage.models import Booking, Conflict, Feed, Guest, Property, PropertyAccess, User
+from storage.models import Booking, Conflict, Feed, Guest, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
 
@@ -221,11 +221,7 @@ async def test_buttons_from_a_deleted_booking_and_strangers(owner: Lumina, langu
 @pytest.mark.parametrize("language", ["en"])
 async def test_a_viewer_sees_but_cannot_change(owner: Lumina):
     ids = await seed(owner)
-    async with owner.sessions.begin() as session:
-        viewer = User(telegram_id=VIEWER, first_name="Vera", role="viewer", locale="en")
-        session.add(viewer)
-        await session.flush()
-        session.add(PropertyAccess(user_id=viewer.id, property_id=ids["property"], role="viewer"))
+    await owner.add_member(VIEWER, ids["property"], "viewer")
     await owner.say(VIEWER, "/upcoming", language_code="en")
     await owner.tap(VIEWER, "Apto 101")
     assert not any("Fill in" in text for text, _data in owner.buttons(owner.screen(VIEWER)))
@@ -236,11 +232,7 @@ async def test_a_viewer_sees_but_cannot_change(owner: Lumina):
 @pytest.mark.parametrize("language", ["en"])
 async def test_a_manager_changes_only_the_properties_given_to_them(owner: Lumina):
     ids = await seed(owner)
-    async with owner.sessions.begin() as session:
-        manager = User(telegram_id=MANAGER, first_name="Caio", role="manager", locale="en")
-        session.add(manager)
-        await session.flush()
-        session.add(PropertyAccess(user_id=manager.id, property_id=ids["property"], role="manager"))
+    await owner.add_member(MANAGER, ids["property"], "manager")
     await owner.say(MANAGER, "/upcoming", language_code="en")
     await owner.tap(MANAGER, "Apto 101")
     assert any("Fill in" in text for text, _data in owner.buttons(owner.screen(MANAGER)))

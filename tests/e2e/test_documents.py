@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB
-from storage.models import Booking, Document, DocumentTemplate, Guest, Property, PropertyAccess, User
+from storage.models import Booking, Document, DocumentTemplate, Guest, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina, running_lumina
 from tests.support.documents import docx_text, have_pdf_tools, make_template, pdf_text
@@ -88,14 +88,6 @@ async def seed(lumina: Lumina, **booking: object) -> dict[str, int]:
         session.add(stay)
         await session.flush()
         return {"property": prop.id, "other": other.id, "booking": stay.id}
-
-
-async def add_user(lumina: Lumina, telegram_id: int, property_id: int, role: str) -> None:
-    async with lumina.sessions.begin() as session:
-        user = User(telegram_id=telegram_id, first_name="Vera", role=role, locale="en")
-        session.add(user)
-        await session.flush()
-        session.add(PropertyAccess(user_id=user.id, property_id=property_id, role=role))
 
 
 async def need(lumina: Lumina) -> str | None:
@@ -342,8 +334,8 @@ async def test_strangers_viewers_and_other_managers_get_no_document(owner: Lumin
         assert "sendDocument" not in calls
 
     # a viewer of the property, and a manager of another one
-    await add_user(owner, VIEWER, ids["property"], "viewer")
-    await add_user(owner, MANAGER, ids["other"], "manager")
+    await owner.add_member(VIEWER, ids["property"], "viewer")
+    await owner.add_member(MANAGER, ids["other"], "manager")
     for user in (VIEWER, MANAGER):
         await owner.say(user, "/menu", language_code="en")
         message_id = owner.screen(user)["message_id"]

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from domain import export
-from storage.models import AuditLog, Booking, Property, PropertyAccess, User
+from storage.models import AuditLog, Booking, Property
 from tests.e2e.harness import Lumina, running_lumina
 
 OWNER, STRANGER, VIEWER, MANAGER = 5001, 6002, 7003, 8004
@@ -48,14 +48,6 @@ async def add_property(lumina: Lumina, name: str = "Apto <101> & Co") -> int:
             )
         )
         return prop.id
-
-
-async def add_user(lumina: Lumina, telegram_id: int, property_id: int, role: str) -> None:
-    async with lumina.sessions.begin() as session:
-        user = User(telegram_id=telegram_id, first_name="Team", role=role, locale="en")
-        session.add(user)
-        await session.flush()
-        session.add(PropertyAccess(user_id=user.id, property_id=property_id, role=role))
 
 
 async def token_of(lumina: Lumina, property_id: int) -> str:
@@ -163,7 +155,7 @@ async def test_a_stranger_pressing_the_forwarded_rotate_button_is_refused(lumina
 
 async def test_a_viewer_sees_no_links_and_cannot_rotate(lumina: Lumina):
     property_id = await add_property(lumina)
-    await add_user(lumina, VIEWER, property_id, "viewer")
+    await lumina.add_member(VIEWER, property_id, "viewer")
     answers = await lumina.say(VIEWER, "/export")
     assert [a["text"] for a in answers] == ["Only owners and managers can see the calendar links."]
 
@@ -182,7 +174,7 @@ async def test_a_viewer_sees_no_links_and_cannot_rotate(lumina: Lumina):
 
 async def test_a_manager_may_rotate(lumina: Lumina):
     property_id = await add_property(lumina)
-    await add_user(lumina, MANAGER, property_id, "manager")
+    await lumina.add_member(MANAGER, property_id, "manager")
     answers = await lumina.say(MANAGER, "/export")
     assert len(urls(answers[0]["text"])) == 4
     message_id = lumina.api.last_message(MANAGER)["message_id"]
