@@ -12,18 +12,11 @@ from sqlalchemy import select
 from jobs.fetch import FeedFetcher, FetchConfig
 from jobs.sync import FeedSyncer
 from storage.models import Conflict, Feed, Outbox, Property, User
+from tests.support.clock import FakeClock
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb, booking
 
 START = datetime(2026, 8, 1, 10, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -31,7 +24,7 @@ class Property2:
     server: FeedServer
     syncer: FeedSyncer
     sessions: object
-    clock: Clock
+    clock: FakeClock
     airbnb_feed: int
     booking_feed: int
 
@@ -54,7 +47,7 @@ BOOK_STAY = Stay("k1@booking.com", date(2026, 9, 20), date(2026, 9, 24))
 
 @pytest.fixture
 async def place(sessions) -> AsyncIterator[Property2]:
-    clock = Clock()
+    clock = FakeClock(START)
     async with FeedServer() as server:
         server.route("/airbnb.ics", body=airbnb([AIR_STAY]))
         server.route("/booking.ics", body=booking([BOOK_STAY]))

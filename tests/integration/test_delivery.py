@@ -25,6 +25,7 @@ from jobs.delivery import (
     TransientError,
 )
 from storage.models import Outbox, Property, TurnoverMessage, User
+from tests.support.clock import FakeClock
 
 FAST = DeliveryConfig(
     global_rate=1000, chat_rate=1000, backoff_base=0.02, backoff_cap=0.1, interval=0.05, recover_all_on_start=True
@@ -80,14 +81,6 @@ class ScriptedSender:
 
 def render(row: Outbox, user: User) -> Rendered:
     return Rendered(f"{row.kind}#{row.idempotency_key}")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def make_users(sessions, count: int, **attributes: Any) -> list[User]:
@@ -148,7 +141,7 @@ async def test_turned_off_kinds_are_skipped_double_bookings_never(sessions):
 
 async def test_quiet_hours_hold_alerts_and_double_bookings_break_through(sessions):
     # 01:00 in São Paulo (no user zone set: the zone of their properties)
-    clock = Clock(datetime(2026, 8, 12, 4, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 8, 12, 4, 0, tzinfo=UTC))
     [user] = await make_users(sessions, 1, quiet_start=time(22, 0), quiet_end=time(7, 0))
     async with sessions.begin() as session:
         session.add(Property(name="Apto", timezone="America/Sao_Paulo", export_token="t1"))
@@ -171,7 +164,7 @@ async def test_quiet_hours_hold_alerts_and_double_bookings_break_through(session
 
 
 async def test_quiet_hours_follow_the_users_own_zone(sessions):
-    clock = Clock(datetime(2026, 3, 29, 4, 30, tzinfo=UTC))  # 06:30 CEST in Rome, 01:30 in São Paulo
+    clock = FakeClock(datetime(2026, 3, 29, 4, 30, tzinfo=UTC))  # 06:30 CEST in Rome, 01:30 in São Paulo
     [rome] = await make_users(sessions, 1, quiet_start=time(22, 0), quiet_end=time(7, 0), timezone="Europe/Rome")
     await queue(sessions, rome, "x", now=clock.now)
     delivery = Delivery(sessions, ScriptedSender(), render, config=FAST, clock=clock)
@@ -180,7 +173,7 @@ async def test_quiet_hours_follow_the_users_own_zone(sessions):
 
 
 async def test_changing_quiet_hours_releases_held_alerts(sessions):
-    clock = Clock(datetime(2026, 8, 12, 4, 0, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 8, 12, 4, 0, tzinfo=UTC))
     [user] = await make_users(sessions, 1, quiet_start=time(22, 0), quiet_end=time(7, 0))
     await queue(sessions, user, "x", now=clock.now)
     sender = ScriptedSender()

@@ -14,16 +14,9 @@ from domain.alerts import add_outbox_rows, outbox_row
 from domain.turnovers import refresh_turnovers
 from jobs.reminders import ReminderJob
 from storage.models import Booking, Conflict, Feed, Outbox, Property, PropertyAccess, TurnoverMessage, User
+from tests.support.clock import FakeClock
 
 _UIDS = itertools.count()
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def utc(*args: int) -> datetime:
@@ -78,7 +71,7 @@ async def test_summary_at_seven_in_rome_across_dst_once(sessions, day, seven):
     ids = await setup_world(sessions, "Europe/Rome", summary_hour=7)
     await add_booking(sessions, ids["property"], day, day + timedelta(days=2), feed_guest_name="Ana")
     await add_booking(sessions, ids["property"], day - timedelta(days=3), day)
-    clock = Clock(seven - timedelta(minutes=1))
+    clock = FakeClock(seven - timedelta(minutes=1))
     job = ReminderJob(sessions, clock=clock)
     await job.run()
     assert await outbox(sessions, "summary") == []
@@ -110,7 +103,7 @@ async def test_summary_in_sao_paulo_with_conflicts_and_troubled_feeds(sessions):
         )  # fmt: skip
         session.add(Feed(property_id=ids["property"], url="http://x/cal.ics", platform="vrbo", in_trouble=True,
                          last_error="timeout"))  # fmt: skip
-    job = ReminderJob(sessions, clock=Clock(utc(2026, 10, 25, 11, 0)))  # 08:00 at UTC-3
+    job = ReminderJob(sessions, clock=FakeClock(utc(2026, 10, 25, 11, 0)))  # 08:00 at UTC-3
     assert (await job.run()).summaries == 2  # owner and manager; the cleaner hears nothing of bookings
     row = (await outbox(sessions, "summary"))[0]
     assert [c["class"] for c in row.payload["conflicts"]] == ["double_booking"]
@@ -127,7 +120,7 @@ async def test_checkin_reminder_the_evening_before_in_rome_once_for_those_who_wa
         assert manager is not None
         manager.alert_kinds = ["booking_new"]  # turned reminders off
     booking = await add_booking(sessions, ids["property"], date(2026, 3, 30), date(2026, 4, 2))
-    clock = Clock(utc(2026, 3, 29, 15, 59))  # 17:59 CEST, the day after the change
+    clock = FakeClock(utc(2026, 3, 29, 15, 59))  # 17:59 CEST, the day after the change
     job = ReminderJob(sessions, clock=clock)
     assert (await job.run()).reminders == 0
     clock.now = utc(2026, 3, 29, 16, 0)  # 18:00 CEST
@@ -142,7 +135,7 @@ async def test_checkin_reminder_the_evening_before_in_rome_once_for_those_who_wa
 async def test_checkout_reminder_in_the_morning_after_rome_falls_back(sessions):
     ids = await setup_world(sessions, "Europe/Rome")
     await add_booking(sessions, ids["property"], date(2026, 10, 22), date(2026, 10, 25))
-    clock = Clock(utc(2026, 10, 25, 6, 59))  # 07:59 CET
+    clock = FakeClock(utc(2026, 10, 25, 6, 59))  # 07:59 CET
     job = ReminderJob(sessions, clock=clock)
     await job.run()
     assert await outbox(sessions, "checkout_reminder") == []
@@ -155,7 +148,7 @@ async def test_a_moved_stay_gets_a_new_reminder_and_cancelled_ones_none(sessions
     ids = await setup_world(sessions, "America/Sao_Paulo")
     booking = await add_booking(sessions, ids["property"], date(2026, 8, 13), date(2026, 8, 15))
     await add_booking(sessions, ids["property"], date(2026, 8, 13), date(2026, 8, 14), status="cancelled")
-    clock = Clock(utc(2026, 8, 12, 21, 0))  # 18:00 the day before
+    clock = FakeClock(utc(2026, 8, 12, 21, 0))  # 18:00 the day before
     job = ReminderJob(sessions, clock=clock)
     assert (await job.run()).reminders == 2
     async with sessions.begin() as session:
@@ -234,7 +227,7 @@ async def test_the_job_refreshes_turnovers_now_and_then(sessions):
     ids = await setup_world(sessions, "America/Sao_Paulo")
     await add_booking(sessions, ids["property"], date(2026, 8, 11), date(2026, 8, 14))
     queued: list[int] = []
-    clock = Clock(utc(2026, 8, 10, 15, 0))
+    clock = FakeClock(utc(2026, 8, 10, 15, 0))
     job = ReminderJob(sessions, clock=clock, on_queued=lambda: queued.append(1))
     assert (await job.run()).turnovers == 1 and queued == [1]
     await add_booking(sessions, ids["property"], date(2026, 8, 20), date(2026, 8, 22))
@@ -255,7 +248,7 @@ async def test_finished_alerts_are_forgotten_after_a_while(sessions):
         for row in rows:
             row["status"] = row["idempotency_key"].split(":")[0]
         await add_outbox_rows(session, rows)
-    run = await ReminderJob(sessions, clock=Clock(utc(2026, 8, 10, 15, 0))).run()
+    run = await ReminderJob(sessions, clock=FakeClock(utc(2026, 8, 10, 15, 0))).run()
     assert run.pruned == 3
     assert sorted(r.idempotency_key for r in await outbox(sessions)) == sorted(
         ["pending:06", "sent:08", "dead:08", "skipped:08", "pending:08"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,21 +12,11 @@ from sqlalchemy import select
 from jobs.fetch import FeedFetcher, FetchConfig
 from jobs.sync import FeedSyncer
 from storage.models import Booking, BookingChange, Feed, Outbox, Property, SyncRun, User
+from tests.support.clock import FakeClock
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb, booking
 
 START = datetime(2026, 8, 1, 10, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -34,7 +24,7 @@ class World:
     server: FeedServer
     syncer: FeedSyncer
     sessions: object
-    clock: Clock
+    clock: FakeClock
     feed_id: int
 
     async def sync(self):
@@ -64,7 +54,7 @@ STAYS = [
 
 @pytest.fixture
 async def world(sessions) -> AsyncIterator[World]:
-    clock = Clock()
+    clock = FakeClock(START)
     async with FeedServer() as server:
         server.route("/cal.ics", body=airbnb(STAYS))
         async with sessions.begin() as session:

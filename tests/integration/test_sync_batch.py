@@ -15,6 +15,7 @@ from domain.feed_sync import Arrival, Download, record_quiet
 from jobs.fetch import FeedFetcher, FetchConfig
 from jobs.sync import FeedSyncer
 from storage.models import Booking, Feed, Outbox, Property, SyncRun, User
+from tests.support.clock import FakeClock
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
@@ -26,20 +27,12 @@ STAYS = [
 NAMES = ("quiet", "moves", "loses_r2", "troubled", "breaks", "etag")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Farm:
     server: FeedServer
     syncer: FeedSyncer
     sessions: object
-    clock: Clock
+    clock: FakeClock
     feeds: dict[str, int]
 
     async def sync(self, minutes: float = 10, ids: list[int] | None = None):
@@ -70,7 +63,7 @@ class Farm:
 
 @pytest.fixture
 async def farm(sessions) -> AsyncIterator[Farm]:
-    clock = Clock()
+    clock = FakeClock(START)
     async with FeedServer() as server:
         for name in NAMES:
             server.route(f"/{name}.ics", body=airbnb(STAYS), etag='"v1"' if name == "etag" else None)
@@ -202,7 +195,7 @@ async def test_a_cold_parse_cache_gives_the_same_bookings(sessions):
         session.add_all([warm_feed, cold_feed])
         await session.flush()
         ids = warm_feed.id, cold_feed.id
-    clock = Clock()
+    clock = FakeClock(START)
     warm = FeedSyncer(sessions, fetcher=None, clock=clock)  # type: ignore[arg-type]
     for minutes, version in enumerate(versions):
         clock.now = START + timedelta(hours=minutes)
