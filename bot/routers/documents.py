@@ -77,6 +77,17 @@ def _templates(services: Services) -> Path:
     return templates_dir(services.settings.templates_dir)
 
 
+async def _template_target(query: CallbackQuery, callback_data: DocSetupCB, user: User,
+                           session: AsyncSession) -> tuple[Property, str, str] | None:  # fmt: skip
+    """The property, document kind and language a template button is about, if this user manages the property and
+    the kind and language exist; otherwise the button has expired (callback data is never trusted)."""
+    prop = await property_for(session, user, callback_data.id, manage=True)
+    if prop is None or callback_data.key not in KINDS or callback_data.lang not in LOCALES:
+        await expired(query)
+        return None
+    return prop, callback_data.key, callback_data.lang
+
+
 def _is_word_file(message: Message) -> bool:
     document = message.document
     if document is None:
@@ -269,11 +280,9 @@ def get_router() -> Router:
     @router.callback_query(DocSetupCB.filter(F.action == "tpl"))
     async def template_screen(query: CallbackQuery, callback_data: DocSetupCB, user: User,
                               session: AsyncSession) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        kind, locale = callback_data.key, callback_data.lang
-        if prop is None or kind not in KINDS or locale not in LOCALES:
-            await expired(query)
+        if (target := await _template_target(query, callback_data, user, session)) is None:
             return
+        prop, kind, locale = target
         upload = (await service.active_uploads(session, prop.id)).get((kind, locale))
         await edit_or_answer(query, views.template_text(prop, kind, locale, upload),
                              views.template_keyboard(prop.id, kind, locale, custom=upload is not None))  # fmt: skip
@@ -281,11 +290,9 @@ def get_router() -> Router:
     @router.callback_query(DocSetupCB.filter(F.action == "get"))
     async def download_template(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
                                 services: Services, bot: Bot) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        kind, locale = callback_data.key, callback_data.lang
-        if prop is None or kind not in KINDS or locale not in LOCALES:
-            await expired(query)
+        if (target := await _template_target(query, callback_data, user, session)) is None:
             return
+        prop, kind, locale = target
         source = await service.active_template(session, prop.id, kind, locale, _templates(services))
         await query.answer()
         name = template_file_name(kind, locale, source.version)
@@ -294,11 +301,9 @@ def get_router() -> Router:
 
     @router.callback_query(DocSetupCB.filter(F.action == "revert"))
     async def revert_ask(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession) -> None:
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        kind, locale = callback_data.key, callback_data.lang
-        if prop is None or kind not in KINDS or locale not in LOCALES:
-            await expired(query)
+        if (target := await _template_target(query, callback_data, user, session)) is None:
             return
+        prop, kind, locale = target
         await edit_or_answer(query, views.revert_text(prop, kind, locale), yes_no(
             DocSetupCB(id=prop.id, action="revert_yes", key=kind, lang=locale),
             DocSetupCB(id=prop.id, action="tpl", key=kind, lang=locale)))  # fmt: skip
@@ -306,11 +311,9 @@ def get_router() -> Router:
     @router.callback_query(DocSetupCB.filter(F.action == "revert_yes"))
     async def revert(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
                      services: Services) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        kind, locale = callback_data.key, callback_data.lang
-        if prop is None or kind not in KINDS or locale not in LOCALES:
-            await expired(query)
+        if (target := await _template_target(query, callback_data, user, session)) is None:
             return
+        prop, kind, locale = target
         await service.revert_template(session, prop, kind, locale, user=user, now=services.clock())
         await edit_or_answer(query, views.reverted_text(kind, locale),
                              views.template_keyboard(prop.id, kind, locale, custom=False))  # fmt: skip
