@@ -47,10 +47,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from domain.calendar.model import Kind, Platform  # noqa: E402
-from domain.conflict_check import LIVE, check_property, live_spans  # noqa: E402
+from domain.conflict_check import check_property, live_spans  # noqa: E402
 from domain.conflicts import Span, classify, find_conflicts, overlapping_pairs, severity  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
+from storage.models import LIVE_STATUSES as LIVE  # noqa: E402
 from storage.models import Booking, Conflict, Feed, Outbox, Property, User  # noqa: E402
 
 TODAY = date(2026, 8, 1)

@@ -9,14 +9,14 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.calendar.echoes import from_json
 from domain.calendar.model import Kind, Platform
-from domain.conflicts import ALERTING, ConflictClass, Overlap, Span, find_conflicts
+from domain.conflicts import ALERTING, ConflictClass, Overlap, Span, find_conflicts, self_overlaps, severity
 from domain.outbox import PropertyAlerts
-from storage.models import Booking, Conflict, Feed, Property
-
-LIVE = ("active", "missing")  # a missing stay is not cancelled until confirmed, so it still blocks its nights
+from storage.models import LIVE_STATUSES, Booking, Conflict, Feed, Property
 
 # The check reads rows through Core selects of the tables' columns, built once: it runs after every changed feed,
 # and ORM entities (or ORM-enabled selects) cost several times the CPU. Entities are loaded only for the conflicts
@@ -32,11 +32,12 @@ _LIVE_SPANS = (
         _BOOKINGS.c.kind,
         func.coalesce(_BOOKINGS.c.first_seen_at, _BOOKINGS.c.created_at).label("first_seen"),
         _FEEDS.c.blocks_are_echo,
+        _BOOKINGS.c.echo_nights,
     )
     .select_from(_BOOKINGS.outerjoin(_FEEDS, _BOOKINGS.c.feed_id == _FEEDS.c.id))
     .where(
         _BOOKINGS.c.property_id == bindparam("of_property"),
-        _BOOKINGS.c.status.in_(LIVE),
+        _BOOKINGS.c.status.in_(LIVE_STATUSES),
         _BOOKINGS.c.check_out > bindparam("today"),
     )
 )
@@ -100,6 +101,7 @@ async def live_spans(session: AsyncSession, property_id: int, *, today: date) ->
                 check_out=row.check_out,
                 first_seen=row.first_seen,
                 echo_feed=bool(row.blocks_are_echo),
+                echo=tuple(from_json(row.echo_nights)),
             )
         )
     return spans, stays
@@ -113,56 +115,90 @@ _KINDS = {kind.value: kind for kind in Kind}
 async def check_property(
     session: AsyncSession, prop: Property, *, now: datetime, today: date, alerts: PropertyAlerts | None = None
 ) -> list[ConflictEvent]:
-    """Open, refresh, reopen and close the property's conflicts, in the caller's transaction. `alerts`: the
-    caller's alert queue for this property and transaction, if it has one."""
+    """Keep the property's incidents equal to its contested nights, in the caller's transaction. An incident opens
+    (and pages) once, follows its stays silently through re-cuts, merges and new UIDs, and closes once when no
+    night is contested any more. `alerts`: the caller's alert queue for this property and transaction."""
     alerts = alerts or PropertyAlerts(session, prop, now=now)
     spans, stays = await live_spans(session, prop.id, today=today)
-    found = {(o.a.id, o.b.id): o for o in find_conflicts(spans, today=today)}
+    found = find_conflicts(spans, today=today)
+    found += [_self_overlap(a, b, today) for a, b in self_overlaps(spans, today=today)]
     rows = (await session.execute(_STORED_CONFLICTS, {"of_property": prop.id})).all()
-    stored = {(row.booking_a_id, row.booking_b_id): row for row in rows}
+    current = [row for row in rows if row.status != "closed"]
 
-    # Decide first, then write: new conflicts in one flush, entities loaded only for those that change.
-    new = {pair: _new_conflict(prop, overlap, now) for pair, overlap in found.items() if pair not in stored}
-    refresh, reopen = [], []
-    for pair, overlap in found.items():
-        row = stored.get(pair)
-        if row is None:
+    # Each overlap continues the incident that shares a stay and a night with it; the rest open new incidents.
+    matched: dict[int, list[Overlap]] = {}
+    fresh: list[list[Overlap]] = []
+    for overlap in sorted(found, key=lambda o: -o.severity):
+        row = next((r for r in current if _continues(r, overlap)), None)
+        if row is not None:
+            matched.setdefault(row.id, []).append(overlap)
             continue
-        if row.status == "open":
-            if _fields(overlap) != (row.klass, row.severity, row.overlap_start, row.overlap_end):
-                refresh.append((row.id, overlap))
-        elif row.status == "closed" or row.dates_key != overlap.dates_key:
-            # back after it had gone, or a decision the host made about other dates: a new conflict in all but id
-            reopen.append(row.id)
-    closing = [row.id for pair, row in stored.items() if row.status == "open" and pair not in found]
-    entities = await _entities(session, [i for i, _o in refresh] + reopen + closing)
-    if new:
-        session.add_all(new.values())
-        await session.flush()
+        group = next((g for g in fresh if any(_touches(o, overlap) for o in g)), None)
+        if group is None:
+            fresh.append([overlap])
+        else:
+            group.append(overlap)
 
-    for conflict_id, overlap in refresh:
-        conflict = entities[conflict_id]
-        conflict.klass, conflict.severity = overlap.klass.value, overlap.severity
-        conflict.overlap_start, conflict.overlap_end = overlap.start, overlap.end
+    closing = [row.id for row in current if row.id not in matched]
+    entities = await _entities(session, [*matched, *closing])
     events: list[ConflictEvent] = []
-    for pair, overlap in found.items():
-        if pair in new:
-            events.append(await _opened(alerts, new[pair], overlap, stays, now=now))
-        elif pair in stored and stored[pair].id in reopen:
-            conflict = entities[stored[pair].id]
-            _reopen(conflict, overlap, now)
-            events.append(await _opened(alerts, conflict, overlap, stays, now=now))
+    for conflict_id, overlaps in matched.items():
+        conflict, worst = entities[conflict_id], overlaps[0]
+        start, end = min(o.start for o in overlaps), max(o.end for o in overlaps)
+        grew = start < conflict.overlap_start or end > conflict.overlap_end
+        conflict.booking_a_id, conflict.booking_b_id = worst.a.id, worst.b.id
+        conflict.klass, conflict.severity = worst.klass.value, worst.severity
+        if conflict.status in ("resolved", "echo") and grew:
+            # the host's decision was about other nights: this is a new incident in all but its id
+            _reopen(conflict, worst, now)
+            conflict.overlap_start, conflict.overlap_end = start, end
+            events.append(await _opened(alerts, conflict, worst, stays, now=now))
+            continue
+        conflict.overlap_start, conflict.overlap_end = start, end
+    new = [(_new_conflict(prop, group[0], now), group) for group in fresh]
+    if new:
+        session.add_all([conflict for conflict, _group in new])
+        await session.flush()
+    for conflict, group in new:
+        conflict.overlap_start, conflict.overlap_end = min(o.start for o in group), max(o.end for o in group)
+        events.append(await _opened(alerts, conflict, group[0], stays, now=now))
     if closing:
         refs = await _stay_refs(session, stays, [(entities[i].booking_a_id, entities[i].booking_b_id) for i in closing])
         for conflict_id in closing:
             conflict = entities[conflict_id]
+            was_open = conflict.status == "open"
             conflict.status, conflict.closed_at = "closed", now
-            events.append(await _closed(alerts, conflict, refs, now=now))
+            events.append(await _closed(alerts, conflict, refs, now=now, tell=was_open))
     return events
 
 
-def _fields(overlap: Overlap) -> tuple[str, int, date, date]:
-    return overlap.klass.value, overlap.severity, overlap.start, overlap.end
+def _self_overlap(a: Span, b: Span, today: date) -> Overlap:
+    start, end = max(a.check_in, b.check_in), min(a.check_out, b.check_out)
+    klass = ConflictClass.SAME_SOURCE
+    return Overlap(a, b, start, end, klass, severity(klass, max(start, today), end, today))
+
+
+def _continues(row: Row[Any], overlap: Overlap) -> bool:
+    """The stored incident is this overlap's: the same pair, or a stay in common and a contested night in common
+    (the other side re-cut, merged into a run or re-identified). A feed overlapping itself is one incident."""
+    if _family(ConflictClass(row.klass)) != _family(overlap.klass):
+        return False  # an echo of one side overlapping it is not the double booking going on
+    pair = {row.booking_a_id, row.booking_b_id}
+    ids = {overlap.a.id, overlap.b.id}
+    if pair == ids:
+        return True
+    if overlap.klass is ConflictClass.SAME_SOURCE:
+        return bool(pair & ids) or row.overlap_start < overlap.end and overlap.start < row.overlap_end
+    return bool(pair & ids) and row.overlap_start < overlap.end and overlap.start < row.overlap_end
+
+
+def _touches(a: Overlap, b: Overlap) -> bool:
+    shared = bool({a.a.id, a.b.id} & {b.a.id, b.b.id})
+    return shared and _family(a.klass) == _family(b.klass) and a.start < b.end and b.start < a.end
+
+
+def _family(klass: ConflictClass) -> str:
+    return "contested" if klass in ALERTING else "self" if klass is ConflictClass.SAME_SOURCE else "quiet"
 
 
 async def _entities(session: AsyncSession, ids: Sequence[int]) -> dict[int, Conflict]:
@@ -225,9 +261,10 @@ async def _opened(
 
 
 async def _closed(
-    alerts: PropertyAlerts, conflict: Conflict, refs: dict[int, StayRef], *, now: datetime
+    alerts: PropertyAlerts, conflict: Conflict, refs: dict[int, StayRef], *, now: datetime, tell: bool
 ) -> ConflictEvent:
-    alert = ConflictClass(conflict.klass) in ALERTING
+    """`tell`: the incident was open (not already settled by the host), so its end is news once."""
+    alert = tell and ConflictClass(conflict.klass) in ALERTING
     if alert:
         await alerts.queue(
             "conflict_closed",

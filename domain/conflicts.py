@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from domain.calendar.echoes import Range, subtract
 from domain.calendar.model import Kind, Platform
 
 
@@ -19,10 +20,12 @@ class ConflictClass(StrEnum):
     ECHO = "echo"  # a block (or Booking.com closure) mirroring a reservation elsewhere: blocking works
     WINDOW = "window"  # an availability-window block: ignore
     TENTATIVE = "tentative"  # a VRBO hold: tell, do not page
-    SAME_SOURCE = "same_source"  # one feed overlapping itself: a data problem in that feed
+    SAME_SOURCE = "same_source"  # one feed overlapping itself: shown when it lasts, never paged (§2.3)
 
 
-ALERTING = {ConflictClass.DOUBLE_BOOKING, ConflictClass.TENTATIVE, ConflictClass.SAME_SOURCE}
+# Booking.com never sells a night twice, and merged or split runs overlap inside one download (§2.3): only two
+# sources holding one night is news.
+ALERTING = {ConflictClass.DOUBLE_BOOKING, ConflictClass.TENTATIVE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +40,14 @@ class Span:
     check_out: date
     first_seen: datetime | None = None
     echo_feed: bool = False  # the host marked this feed's blocks as echoes
+    echo: tuple[Range, ...] = ()  # nights it holds only because another source held them first
 
 
 @dataclass(frozen=True, slots=True)
 class Overlap:
     a: Span  # the lower id
     b: Span
-    start: date
+    start: date  # first and last contested night (echo nights aside)
     end: date
     klass: ConflictClass
     severity: int
@@ -59,18 +63,50 @@ class Overlap:
 
 
 def overlapping_pairs(spans: Iterable[Span]) -> Iterator[tuple[Span, Span]]:
-    """Every pair that shares at least one night, by a sweep over check-in order: O(n log n + pairs)."""
+    """Every pair of stays from different sources that share at least one night, by a sweep over check-in order:
+    O(n log n + pairs). Pairs of one source are never formed, so a feed overlapping itself costs nothing here."""
     ordered = sorted(spans, key=lambda s: (s.check_in, s.check_out, s.id))
-    active: list[tuple[date, int, Span]] = []  # min-heap by check-out
+    active: dict[str, list[tuple[date, int, Span]]] = {}  # per source, a min-heap by check-out
     for span in ordered:
-        while active and active[0][0] <= span.check_in:
-            heapq.heappop(active)
-        for _end, _id, other in active:
-            yield (other, span) if other.id < span.id else (span, other)
-        heapq.heappush(active, (span.check_out, span.id, span))
+        own = _source_key(span)
+        for source in list(active):
+            heap = active[source]
+            while heap and heap[0][0] <= span.check_in:
+                heapq.heappop(heap)
+            if not heap:
+                del active[source]
+            elif source != own:
+                for _end, _id, other in heap:
+                    yield (other, span) if other.id < span.id else (span, other)
+        heapq.heappush(active.setdefault(own, []), (span.check_out, span.id, span))
 
 
-def classify(a: Span, b: Span) -> ConflictClass:
+def _source_key(span: Span) -> str:
+    """Stays entered in LUMINA are each their own source: two direct bookings on one night are a double booking."""
+    return f"direct:{span.id}" if span.source == "direct" else span.source
+
+
+def self_overlaps(spans: Iterable[Span], *, today: date) -> list[tuple[Span, Span]]:
+    """For each source whose stays overlap each other, its first overlapping pair: O(n log n), one per source."""
+    by_source: dict[str, list[Span]] = {}
+    for span in spans:
+        if span.check_out > today and span.kind is not Kind.WINDOW and span.source != "direct":
+            by_source.setdefault(span.source, []).append(span)
+    found = []
+    for group in by_source.values():
+        group.sort(key=lambda s: (s.check_in, s.check_out, s.id))
+        reach = group[0]
+        for span in group[1:]:
+            if span.check_in < reach.check_out:
+                found.append((reach, span) if reach.id < span.id else (span, reach))
+                break
+            if span.check_out > reach.check_out:
+                reach = span
+    return found
+
+
+def classify(a: Span, b: Span, contested: list[Range] | None = None) -> ConflictClass:
+    """`contested`: the shared nights that neither side holds only as an echo (None: not computed)."""
     kinds = {a.kind, b.kind}
     if Kind.WINDOW in kinds:
         return ConflictClass.WINDOW
@@ -80,7 +116,7 @@ def classify(a: Span, b: Span) -> ConflictClass:
         return ConflictClass.TENTATIVE
     if Kind.BLOCK in kinds:
         return ConflictClass.ECHO  # nobody arrives through a block
-    if _is_echo(a, b) or _is_echo(b, a):
+    if contested == [] or _is_echo(a, b) or _is_echo(b, a):
         return ConflictClass.ECHO
     return ConflictClass.DOUBLE_BOOKING
 
@@ -114,12 +150,21 @@ def severity(klass: ConflictClass, start: date, end: date, today: date) -> int:
     return base + urgency * 20 + min((end - start).days, 19)
 
 
+def contested_nights(a: Span, b: Span, *, today: date) -> list[Range]:
+    """The future nights both hold, less those either holds only as the other's echo."""
+    shared = [(max(a.check_in, b.check_in, today), min(a.check_out, b.check_out))]
+    return subtract(shared, a.echo + b.echo)
+
+
 def find_conflicts(spans: Iterable[Span], *, today: date) -> list[Overlap]:
-    """Classified overlaps among the given stays, ignoring nights already past."""
+    """Classified overlaps between stays of different sources, ignoring nights already past."""
     current = [s for s in spans if s.check_out > today]
     found = []
     for a, b in overlapping_pairs(current):
+        contested = contested_nights(a, b, today=today)
         start, end = max(a.check_in, b.check_in), min(a.check_out, b.check_out)
-        klass = classify(a, b)
+        if contested:
+            start, end = contested[0][0], contested[-1][1]
+        klass = classify(a, b, contested)
         found.append(Overlap(a, b, start, end, klass, severity(klass, max(start, today), end, today)))
     return found

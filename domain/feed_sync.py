@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.calendar.echoes import Echo, Holder, echo_of, from_json, to_json
 from domain.calendar.model import FeedEvent, FeedParseError, Kind, ParsedFeed, Platform
 from domain.calendar.parse import ParseCache, parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
@@ -205,7 +206,7 @@ def _after_success(
         "in_trouble": False,
         "last_error": None,
         "last_error_detail": None,
-        "suspicious_since": now if suspicious else None,
+        "suspicious_since": (feed.suspicious_since or now) if suspicious else None,
         "platform": platform or feed.platform,
         "content_hash": fingerprint if download.status == "ok" else feed.content_hash,
         "etag": download.etag if validators else feed.etag,
@@ -282,7 +283,18 @@ async def apply_download(
     since = today - timedelta(days=RECALL_DAYS)
     stored = {row.id: row for row in await repositories.feed_stays(session, feed.id, since=since)}
     known = [_known(row) for row in stored.values()]
-    result = reconcile(known, events, now=now, today=today, policy=policy, initial=initial)
+    recycles_uids = platform == Platform.BOOKING
+    result = reconcile(
+        known,
+        events,
+        now=now,
+        today=today,
+        policy=policy,
+        initial=initial,
+        uids_name_first_nights=recycles_uids,
+        suspicious_since=feed.suspicious_since,
+    )
+    echoes = await _echoes(session, prop.id, feed.id, result, stored, today=today) if recycles_uids else {}
     counts: dict[str, int] = {}
     for op in result.ops:
         if op.change is not None:
@@ -291,7 +303,7 @@ async def apply_download(
     run_id = await _insert_run(session, run | {"outcome": name, "counts": counts})
     outcome = SyncOutcome(feed.id, run_id, name, counts=counts)
 
-    changes = await _apply(session, prop, feed.id, platform, run_id, result, stored, now=now)
+    changes = await _apply(session, prop, feed.id, platform, run_id, result, stored, echoes, now=now)
     if events is not None:
         await _mark_seen(session, feed.id, now=now)
     values = _after_success(
@@ -381,7 +393,42 @@ def _known(row: Row[Any]) -> KnownStay:
         status=_STATUSES[row.status],
         missing_since=row.missing_since,
         missing_count=row.missing_count,
+        absorbed=row.absorbed_at is not None,
     )
+
+
+async def _echoes(
+    session: AsyncSession,
+    property_id: int,
+    feed_id: int,
+    result: Reconciliation,
+    stored: dict[int, Row[Any]],
+    *,
+    today: date,
+) -> dict[int, Echo]:
+    """Echo nights of the stays this download booked nights for, by the index of their op (§2.3: Booking.com
+    closes the nights other sources sold)."""
+    growing = [
+        (i, op)
+        for i, op in enumerate(result.ops)
+        if op.event is not None and op.change in (Change.NEW, Change.CHANGED, Change.REISSUED, Change.RESTORED)
+    ]
+    if not growing:
+        return {}
+    holders = [
+        Holder(row.id, row.check_in, row.check_out)
+        for row in await repositories.other_sources_stays(session, property_id, feed_id, today=today)
+    ]
+    found: dict[int, Echo] = {}
+    for i, op in growing:
+        assert op.event is not None
+        row = stored.get(op.known.id) if op.known is not None else None
+        before = (op.known.check_in, op.known.check_out) if op.known is not None else None
+        known_echo = from_json(row.echo_nights) if row is not None else []
+        echo = echo_of((op.event.check_in, op.event.check_out), before, known_echo, holders, today=today)
+        if echo.nights or known_echo:
+            found[i] = echo
+    return found
 
 
 def _dates(check_in: date, check_out: date) -> dict[str, str]:
@@ -396,23 +443,42 @@ async def _apply(
     run_id: int,
     result: Reconciliation,
     stored: dict[int, Row[Any]],
+    echoes: dict[int, Echo],
     *,
     now: datetime,
 ) -> list[_Written]:
     """Write the reconciliation with a few bulk statements: only the stays that really change are updated, the
     new ones inserted at once, then the change rows (whose ids key the alerts)."""
-    # Free the UIDs that move first, so a swap of UIDs between two stays cannot trip the unique constraint.
-    moving = [op.known.id for op in result.ops if op.known and op.event and op.event.uid != op.known.uid]
-    if moving:
-        await session.execute(_UPDATE_BOOKING, [{"row_id": i, "uid": f"~moving~{i}"} for i in moving])
-    updates = [values for op in result.ops if op.known and (values := _update_values(stored[op.known.id], op, now))]
+    ops = [_quiet_echo(op, echoes.get(i)) for i, op in enumerate(result.ops)]
+    # Free the UIDs that move first, so a swap of UIDs between two stays cannot trip the unique constraint. A UID
+    # taken by another stay (Booking.com names a run by its first night, so a cancelled or merged stay's UID comes
+    # back for someone else, §2.3) stays with its old holder, suffixed with the holder's id.
+    moving = {op.known.id for op in ops if op.known and op.event and op.event.uid != op.known.uid}
+    holders = {row.uid: row.id for row in stored.values() if row.uid}
+    taken = {
+        holder
+        for op in ops
+        if op.event is not None
+        and (holder := holders.get(op.event.uid)) is not None
+        and holder not in moving
+        and (op.known is None or op.known.id != holder)
+    }
+    if moving or taken:
+        renames = [{"row_id": i, "uid": f"~moving~{i}"} for i in moving]
+        renames += [{"row_id": i, "uid": f"{stored[i].uid[:240]}~{i}"} for i in taken]
+        await session.execute(_UPDATE_BOOKING, renames)
+    updates = [
+        values
+        for i, op in enumerate(ops)
+        if op.known and (values := _update_values(stored[op.known.id], op, echoes.get(i), now))
+    ]
     for same_columns in _by_columns(updates):  # one executemany per set of columns
         await session.execute(_UPDATE_BOOKING, same_columns)
 
-    inserts = [op for op in result.ops if op.known is None]
+    inserts = [(op, echoes.get(i)) for i, op in enumerate(ops) if op.known is None]
     new_ids = await _insert_bookings(session, prop, feed_id, platform, inserts, now=now) if inserts else {}
     rows: list[dict[str, Any]] = []
-    for op in result.ops:
+    for op in ops:
         if op.change is None:
             continue
         if op.known is not None:
@@ -445,12 +511,27 @@ def _feed_owned(event: FeedEvent, stored: Row[Any] | None) -> dict[str, Any]:
     }
 
 
-def _update_values(stored: Row[Any], op: StayOp, now: datetime) -> dict[str, Any] | None:
+def _quiet_echo(op: StayOp, echo: Echo | None) -> StayOp:
+    """Nights that only mirror another source's stay are not news."""
+    if echo is not None and op.alert and (echo.only_echo_added or echo.of is not None):
+        return replace(op, alert=False)
+    return op
+
+
+def _echo_values(echo: Echo | None) -> dict[str, Any]:
+    if echo is None:
+        return {}
+    return {"echo_nights": to_json(echo.nights), "echo_of_id": echo.of}
+
+
+def _update_values(stored: Row[Any], op: StayOp, echo: Echo | None, now: datetime) -> dict[str, Any] | None:
     """The UPDATE of one stored stay by primary key, or None when it would write the values it already has."""
     values: dict[str, Any] = {
         "status": op.status.value,
         "missing_since": op.missing_since,
         "missing_count": op.missing_count,
+        "absorbed_at": (stored.absorbed_at or now) if op.absorbed else None,
+        **_echo_values(echo),
     }
     if op.event is not None:
         values.update(_feed_owned(op.event, stored))
@@ -478,11 +559,17 @@ def _by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 async def _insert_bookings(
-    session: AsyncSession, prop: Property, feed_id: int, platform: str, ops: list[StayOp], *, now: datetime
+    session: AsyncSession,
+    prop: Property,
+    feed_id: int,
+    platform: str,
+    ops: list[tuple[StayOp, Echo | None]],
+    *,
+    now: datetime,
 ) -> dict[str, int]:
     """New stays in one INSERT ... RETURNING; their ids by uid (unique within a feed)."""
     rows = []
-    for op in ops:
+    for op, echo in ops:
         assert op.event is not None
         rows.append(
             {
@@ -495,6 +582,9 @@ async def _insert_bookings(
                 "missing_count": 0,
                 "status": Status.ACTIVE.value,
                 "created_at": now,
+                "echo_nights": None,
+                "echo_of_id": None,
+                **_echo_values(echo),
                 **_feed_owned(op.event, None),
             }
         )

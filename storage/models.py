@@ -162,6 +162,10 @@ class Feed(Base):
     property: Mapped[Property] = relationship(back_populates="feeds", lazy="raise")
 
 
+# A stay holds its nights while it is active or missing (absent from its feed, its cancellation not confirmed yet).
+LIVE_STATUSES = ("active", "missing")
+
+
 class Booking(Base):
     """A stay or a block: from a feed (feed_id set) or entered in LUMINA (source "direct")."""
 
@@ -201,6 +205,14 @@ class Booking(Base):
     missing_since: Mapped[datetime | None] = mapped_column()
     missing_count: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column()
+    # Booking.com groups booked nights into runs (ICAL_FACTS §2.3): a stay merged into a neighbouring run is still
+    # booked and waits here until its nights are its own event again or go free.
+    absorbed_at: Mapped[datetime | None] = mapped_column()
+    # Nights this stay holds only because another source held them first: the platform closing what was sold
+    # elsewhere (Booking.com's "CLOSED - Not available" for an Airbnb guest). [[check_in, check_out], ...] ISO dates.
+    echo_nights: Mapped[list[Any] | None] = mapped_column()
+    # Set when every night is an echo: the stay is that other stay's mirror, not a guest of its own.
+    echo_of_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(server_default=_now_default())
     updated_at: Mapped[datetime | None] = mapped_column()
@@ -225,13 +237,14 @@ class Guest(Base):
 
 
 class Conflict(Base):
-    """An overlap between two stays of one property. One row per pair, ever; its status moves."""
+    """An incident: nights of one property held by two stays that should not share them. It follows its stays
+    through re-cuts, merges and new UIDs (booking_a/b are the pair holding the contested nights now); a night
+    contested again after the incident closed is a new row."""
 
     __tablename__ = "conflicts"
-    __table_args__ = (UniqueConstraint("booking_a_id", "booking_b_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), index=True)
-    booking_a_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))  # the lower id
+    booking_a_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)  # lower id
     booking_b_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     klass: Mapped[str] = mapped_column(String(16))  # double_booking | echo | window | tentative | same_source
     severity: Mapped[int] = mapped_column(Integer, default=0)

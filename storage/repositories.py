@@ -10,7 +10,7 @@ from sqlalchemy import Select, Table, bindparam, exists, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, Feed, Property, PropertyAccess, User
+from storage.models import LIVE_STATUSES, Booking, Feed, Property, PropertyAccess, User
 
 ALERT_ROLES = ("manager", "viewer")  # per-property roles that get booking alerts; cleaners get turnovers only
 # Ids per IN (...) list: far below SQLite's and asyncpg's limits on bound parameters.
@@ -62,12 +62,15 @@ _FEED_STAYS = (
                 "reservation_code",
                 "phone_last4",
                 "feed_guest_name",
+                "absorbed_at",
+                "echo_nights",
+                "echo_of_id",
             )
         )
     )
     .where(
         _BOOKINGS.c.feed_id == bindparam("of_feed"),
-        or_(_BOOKINGS.c.status.in_(("active", "missing")), _BOOKINGS.c.check_out >= bindparam("since")),
+        or_(_BOOKINGS.c.status.in_(LIVE_STATUSES), _BOOKINGS.c.check_out >= bindparam("since")),
     )
     .order_by(_BOOKINGS.c.id)
 )
@@ -77,6 +80,23 @@ async def feed_stays(session: AsyncSession, feed_id: int, *, since: date) -> Seq
     """The stays of a feed that a download can still speak about: live ones, and recent ones that may come back.
     Rows, not entities: a sync writes them back with bulk statements."""
     return (await session.execute(_FEED_STAYS, {"of_feed": feed_id, "since": since})).all()
+
+
+_OTHER_SOURCES = select(_BOOKINGS.c.id, _BOOKINGS.c.check_in, _BOOKINGS.c.check_out).where(
+    _BOOKINGS.c.property_id == bindparam("of_property"),
+    or_(_BOOKINGS.c.feed_id.is_(None), _BOOKINGS.c.feed_id != bindparam("not_feed")),
+    _BOOKINGS.c.status.in_(LIVE_STATUSES),
+    _BOOKINGS.c.check_out > bindparam("today"),
+    _BOOKINGS.c.echo_of_id.is_(None),
+    or_(_BOOKINGS.c.source == "direct", _BOOKINGS.c.kind.in_(("reservation", "tentative"))),
+)
+
+
+async def other_sources_stays(session: AsyncSession, property_id: int, feed_id: int, *, today: date) -> list[Row[Any]]:
+    """The property's live guest stays from other feeds, and its direct bookings and blocks: what a platform that
+    imports the other calendars (Booking.com) closes as its own."""
+    params = {"of_property": property_id, "not_feed": feed_id, "today": today}
+    return list((await session.execute(_OTHER_SOURCES, params)).all())
 
 
 _FEEDS: Table = Feed.__table__  # type: ignore[assignment]
@@ -95,6 +115,7 @@ FEED_SYNC_COLUMNS = tuple(
         "last_success_at",
         "consecutive_failures",
         "in_trouble",
+        "suspicious_since",
         "next_sync_at",
         "created_at",
     )

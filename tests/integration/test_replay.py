@@ -31,10 +31,10 @@ def write(folder: Path, stamp: str, body: bytes) -> None:
 def test_replay_of_our_own_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a, b = tmp_path / "airbnb", tmp_path / "booking"
     stay = Stay("r1@airbnb.com", date(2026, 9, 1), date(2026, 9, 5))
-    block = Stay("b1@airbnb.com", date(2026, 8, 2), date(2026, 8, 20), blocked=True)
+    block = Stay("b1@airbnb.com", date(2026, 8, 1), date(2026, 8, 20), blocked=True)
     write(a, "20260801T073000Z", airbnb([stay, block]))
     write(
-        a, "20260802T073000Z", airbnb([stay, Stay("b2@airbnb.com", date(2026, 8, 3), date(2026, 8, 20), blocked=True)])
+        a, "20260802T073000Z", airbnb([stay, Stay("b2@airbnb.com", date(2026, 8, 2), date(2026, 8, 20), blocked=True)])
     )
     write(a, "20260803T073000Z", b"")  # one empty download: suspicious, cancels nothing
     write(a, "20260804T073000Z", airbnb([stay]))
@@ -48,7 +48,7 @@ def test_replay_of_our_own_history(tmp_path: Path, capsys: pytest.CaptureFixture
         ("airbnb", "new", "reservation", False),  # first download of each feed: imported quietly
         ("airbnb", "new", "block", False),
         ("booking", "new", "reservation", False),
-        ("airbnb", "reissued", "block", False),  # the started block re-cut under a new UID
+        ("airbnb", "reissued", "block", False),  # the started block re-cut to today under a new UID
         ("booking", "changed", "reservation", True),  # moved under a new UID: one change, not cancel + new
         ("airbnb", "cancelled", "block", False),  # the host unblocked: confirmed by two downloads, never alerted
         ("booking", "cancelled", "reservation", True),

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storage import migrate
-from storage.models import Booking, Conflict, Feed, Property, User
+from storage.models import Booking, Feed, Property, User
 from tests.conftest import reset_postgres_schema
 
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
@@ -48,33 +48,6 @@ async def test_one_booking_per_feed_and_uid(sessions):
         session.add_all([_booking(prop_id, None, None, "e3"), _booking(prop_id, None, None, "e4")])
     async with sessions() as session:
         assert len((await session.scalars(select(Booking))).all()) == 3
-
-
-async def test_one_conflict_row_per_pair(sessions):
-    prop_id, feed_id = await _property_with_feed(sessions)
-    async with sessions.begin() as session:
-        a, b = _booking(prop_id, feed_id, "a", "ea"), _booking(prop_id, None, None, "eb")
-        session.add_all([a, b])
-        await session.flush()
-        ids = (a.id, b.id)
-
-    def conflict() -> Conflict:
-        return Conflict(
-            property_id=prop_id,
-            booking_a_id=ids[0],
-            booking_b_id=ids[1],
-            klass="double_booking",
-            dates_key="k",
-            overlap_start=date(2026, 9, 1),
-            overlap_end=date(2026, 9, 5),
-            opened_at=NOW,
-        )
-
-    async with sessions.begin() as session:
-        session.add(conflict())
-    with pytest.raises(IntegrityError):
-        async with sessions.begin() as session:
-            session.add(conflict())
 
 
 async def test_datetimes_come_back_aware_in_utc(sessions):

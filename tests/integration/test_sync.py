@@ -210,12 +210,18 @@ async def test_feed_that_flaps_empty_for_one_download_loses_nothing(world: World
     assert outcomes == ["ok", "suspicious", "ok"]
 
 
-async def test_an_empty_calendar_confirmed_twice_is_believed(world: World):
+async def test_an_empty_calendar_is_believed_only_after_the_hold(world: World):
+    """Booking.com once served the same empty calendar for over an hour (ICAL_FACTS §2.3): two empty downloads
+    an hour apart cancel nothing; an empty calendar that lasts past the hold is believed."""
     await world.sync()
     for body in (b"", airbnb([])):
         world.server.route("/cal.ics", body=body)
-        world.clock.advance(hours=2)
+        world.clock.advance(hours=1)
         await world.sync()
+    assert [b.status for b in await world.bookings()] == ["missing", "missing", "missing"]
+    assert await world.alerts() == []
+    world.clock.advance(hours=11)
+    await world.sync()
     assert [b.status for b in await world.bookings()] == ["cancelled", "cancelled", "cancelled"]
     assert sorted(a.kind for a in await world.alerts()) == ["blocks_summary", "booking_cancelled", "booking_cancelled"]
 

@@ -3,14 +3,14 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from domain.calendar.model import Kind, Platform
-from domain.conflicts import ConflictClass, Span, find_conflicts, overlapping_pairs, severity
+from domain.conflicts import ConflictClass, Span, find_conflicts, overlapping_pairs, self_overlaps, severity
 
 TODAY = date(2026, 8, 1)
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
 R, B, W, T = Kind.RESERVATION, Kind.BLOCK, Kind.WINDOW, Kind.TENTATIVE
 
 
-def span(id_, ci, co, kind=R, source="feed:1", platform=Platform.AIRBNB, seen=0, echo_feed=False):
+def span(id_, ci, co, kind=R, source="feed:1", platform=Platform.AIRBNB, seen=0, echo_feed=False, echo=()):
     return Span(
         id_,
         source,
@@ -20,6 +20,7 @@ def span(id_, ci, co, kind=R, source="feed:1", platform=Platform.AIRBNB, seen=0,
         date.fromisoformat(co),
         T0 + timedelta(hours=seen),
         echo_feed,
+        echo,
     )
 
 
@@ -98,10 +99,41 @@ def test_tentative_hold():
     assert classes([hold, span(2, "2026-08-11", "2026-08-13")]) == [(1, 2, ConflictClass.TENTATIVE)]
 
 
-def test_one_feed_overlapping_itself():
-    assert classes([span(1, "2026-08-10", "2026-08-12"), span(2, "2026-08-11", "2026-08-13")]) == [
-        (1, 2, ConflictClass.SAME_SOURCE)
-    ]
+def test_one_feed_overlapping_itself_is_one_finding_and_never_a_pair():
+    """Booking.com merges and splits runs inside one download (ICAL_FACTS §2.3): never a double booking, and a
+    feed of 800 events on the same nights stays linear (one finding, no pairs)."""
+    same = [span(i, "2026-08-10", "2026-08-13") for i in range(1, 801)]
+    assert classes(same) == []
+    assert [(a.id, b.id) for a, b in self_overlaps(same, today=TODAY)] == [(1, 2)]
+    apart = [span(1, "2026-08-10", "2026-08-12"), span(2, "2026-08-12", "2026-08-13", source="feed:1")]
+    assert self_overlaps(apart, today=TODAY) == []
+
+
+def test_nights_held_only_as_an_echo_are_not_contested():
+    airbnb = span(1, "2026-08-10", "2026-08-15")
+    run = span(
+        2,
+        "2026-08-05",
+        "2026-08-15",
+        source="feed:2",
+        platform=Platform.BOOKING,
+        echo=((date(2026, 8, 10), date(2026, 8, 15)),),
+    )
+    assert classes([airbnb, run]) == [(1, 2, ConflictClass.ECHO)]
+    partly = span(
+        2,
+        "2026-08-05",
+        "2026-08-15",
+        source="feed:2",
+        platform=Platform.BOOKING,
+        echo=((date(2026, 8, 12), date(2026, 8, 15)),),
+    )
+    (overlap,) = find_conflicts([airbnb, partly], today=TODAY)
+    assert (overlap.klass, overlap.start, overlap.end) == (
+        ConflictClass.DOUBLE_BOOKING,
+        date(2026, 8, 10),
+        date(2026, 8, 12),
+    )
 
 
 def test_past_nights_are_ignored():
@@ -125,7 +157,7 @@ def test_sweep_finds_exactly_the_pairs_all_pairs_finds():
     naive = {
         (a.id, b.id)
         for a, b in itertools.combinations(spans, 2)
-        if a.check_in < b.check_out and b.check_in < a.check_out
+        if a.check_in < b.check_out and b.check_in < a.check_out and a.source != b.source
     }
     swept = {(a.id, b.id) for a, b in overlapping_pairs(spans)}
     assert swept == naive and len(naive) > 100

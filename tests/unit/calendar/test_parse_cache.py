@@ -17,7 +17,7 @@ from domain.calendar.parse import ParseCache
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ical"
 SHARED = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "ical"
 CORPUS = sorted((SHARED / "corpus").rglob("*.ics")) if (SHARED / "corpus").is_dir() else []
-REPLAYS = sorted(p for p in (SHARED / "replay").iterdir() if p.is_dir()) if (SHARED / "replay").is_dir() else []
+REPLAYS = sorted({p.parent for p in (SHARED / "replay").glob("*/*.ics")}) if (SHARED / "replay").is_dir() else []
 ROME, SAO_PAULO = ZoneInfo("Europe/Rome"), ZoneInfo("America/Sao_Paulo")
 TODAY = date(2026, 3, 1)
 _BLOCK = re.compile(rb"BEGIN:VEVENT\r?\n.*?END:VEVENT\r?\n", re.DOTALL)
