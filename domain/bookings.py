@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflict_check import ConflictEvent, check_property
 from domain.properties import audit, manages, property_today, visible
-from storage.models import Booking, BookingChange, Feed, Guest, Property, User
+from storage.models import Booking, BookingChange, Feed, Guest, Property, User, hosted
 
-LIVE = ("active", "missing")
 GUEST_KINDS = ("reservation", "tentative")
 
 
@@ -74,7 +73,7 @@ async def day_views(session: AsyncSession, user: User, first: date, days: int) -
         .join(Booking, Booking.property_id == Property.id)
         .where(
             visible(user),
-            Booking.status.in_(LIVE),
+            hosted(),
             Booking.kind.in_(GUEST_KINDS),
             Booking.check_in <= views[-1].day,
             Booking.check_out >= first,
@@ -98,7 +97,7 @@ async def upcoming(
     """Reservations not yet over, soonest first, a page at a time; and how many there are."""
     where = and_(
         visible(user),
-        Booking.status.in_(LIVE),
+        hosted(),
         Booking.kind.in_(GUEST_KINDS),
         Booking.check_out > today,
     )
@@ -129,7 +128,7 @@ async def month_view(
     after = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     in_month = and_(
         Booking.property_id == Property.id,
-        Booking.status.in_(LIVE),
+        hosted(),
         Booking.kind != "window",
         Booking.check_in < after,
         Booking.check_out > first,
@@ -290,7 +289,7 @@ async def stays_in_range(session: AsyncSession, prop: Property, start: date, end
     """Live stays, blocks and holds sharing a night with [start, end), window blocks included."""
     query = select(Booking).where(
         Booking.property_id == prop.id,
-        Booking.status.in_(LIVE),
+        hosted(),
         Booking.check_in < end,
         Booking.check_out > start,
     )

@@ -16,9 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import add_outbox_rows, local_instant, outbox_row, wants
 from storage import repositories
-from storage.models import Booking, Property, User
+from storage.models import Booking, Property, User, hosted
 
-LIVE = ("active", "missing")
 MIN_WINDOW = timedelta(hours=2)  # even when the reminder hour is after the check-in/out time itself
 
 ReminderKind = Literal["checkin_reminder", "checkout_reminder"]
@@ -89,7 +88,7 @@ async def queue_reminders(session: AsyncSession, *, now: datetime, times: Remind
             .join(Property, Property.id == Booking.property_id)
             .where(
                 Property.archived_at.is_(None),
-                Booking.status.in_(LIVE),
+                hosted(),
                 Booking.kind == "reservation",
                 or_(
                     and_(Booking.check_in >= low, Booking.check_in <= high),

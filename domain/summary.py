@@ -18,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import add_outbox_rows, key_exists, local_instant, outbox_row, visible_alert_property_ids, zones_for
 from domain.conflicts import ALERTING
-from storage.models import Booking, Conflict, Feed, Property, User
+from storage.models import Booking, Conflict, Feed, Property, User, hosted
 
-LIVE = ("active", "missing")
 GRACE = timedelta(hours=3)  # started late (the process was down at the hour): still worth sending until then
 
 
@@ -91,7 +90,7 @@ async def summary_for(session: AsyncSession, user: User, day: date) -> dict[str,
         await session.scalars(
             select(Booking).where(
                 Booking.property_id.in_(property_ids),
-                Booking.status.in_(LIVE),
+                hosted(),
                 Booking.kind == "reservation",
                 Booking.check_in <= day + timedelta(days=1),
                 Booking.check_out >= day,

@@ -23,11 +23,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import add_outbox_rows, outbox_row
-from storage.models import Booking, Outbox, Property, PropertyAccess, TurnoverMessage, User
+from storage.models import Booking, Outbox, Property, PropertyAccess, TurnoverMessage, User, hosted
 
 log = logging.getLogger("lumina.turnovers")
 
-LIVE = ("active", "missing")  # a missing stay is not cancelled until confirmed
 HORIZON_DAYS = 30  # new turnover messages only this far ahead; an existing one is kept up to date however far
 
 
@@ -146,7 +145,7 @@ async def refresh_turnovers(
         await session.scalars(
             select(Booking).where(
                 Booking.property_id == prop.id,
-                Booking.status.in_(LIVE),
+                hosted(),
                 Booking.kind == "reservation",
                 Booking.check_out >= today,
             )

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -164,6 +166,12 @@ class Feed(Base):
 
 # A stay holds its nights while it is active or missing (absent from its feed, its cancellation not confirmed yet).
 LIVE_STATUSES = ("active", "missing")
+
+
+def hosted() -> ColumnElement[bool]:
+    """The live stays a person deals with: a stay that only mirrors another source's stay (a Booking.com closure
+    of an Airbnb guest's nights) is that stay's echo, shown once, as the stay it mirrors."""
+    return and_(Booking.status.in_(LIVE_STATUSES), Booking.echo_of_id.is_(None))
 
 
 class Booking(Base):

@@ -18,6 +18,7 @@ from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB
 from bot.views.conflicts import CLASS_LABELS
 from bot.views.feeds import failure_reason, platform_name
 from bot.views.format import babel_locale, day, esc, stay_range
+from domain.calendar.echoes import subtract
 from jobs.delivery import Button, Rendered
 from storage.models import Outbox, User
 
@@ -84,15 +85,35 @@ def booking_new(row: Outbox) -> Rendered:
 
 
 def booking_changed(row: Outbox) -> Rendered:
+    """What happened to the nights, in the host's words. On Booking.com an event is a run of booked nights
+    (ICAL_FACTS §2.3): a run that only grew is a new booking of the new nights, one that only shrank freed nights."""
     payload = row.payload
     previous = payload.get("previous") or {}
-    now = stay_range(_date(payload["check_in"]), _date(payload["check_out"]))
-    headline = _("✏️ Dates changed")  # outside f-strings: Babel's extractor does not look inside them
-    lines = [_title(payload), f"{headline} · {_source(payload.get('platform'))}"]
-    if previous.get("check_in") and previous.get("check_out"):
-        was = stay_range(_date(previous["check_in"]), _date(previous["check_out"]))
-        lines.append(_("Was: {dates}").format(dates=f"<s>{was}</s>"))
-    lines.append(_("Now: {dates}").format(dates=f"<b>{now}</b>"))
+    after = (_date(payload["check_in"]), _date(payload["check_out"]))
+    lines = [_title(payload)]
+    source = _source(payload.get("platform"))
+    if not (previous.get("check_in") and previous.get("check_out")):
+        lines += [f"{_('✏️ Dates changed')} · {source}", _("Now: {dates}").format(dates=f"<b>{stay_range(*after)}</b>")]
+        return Rendered("\n".join(lines), (_open_booking(payload.get("booking_id")),))
+    before = (_date(previous["check_in"]), _date(previous["check_out"]))
+    added, freed = subtract([after], [before]), subtract([before], [after])
+    if added and not freed and payload.get("platform") == "booking":
+        lines.append(f"{_('🆕 New booking next to a stay')} · {source}")
+        lines += [_("Nights booked: {dates}").format(dates=f"<b>{stay_range(*r)}</b>") for r in added]
+    elif freed and not added:
+        lines.append(f"{_('🔓 Nights freed')} · {source}")
+        lines += [_("Nights freed: {dates}").format(dates=f"<b>{stay_range(*r)}</b>") for r in freed]
+    else:
+        lines.append(f"{_('✏️ Dates changed')} · {source}")
+        if before[0] != after[0]:
+            lines.append(
+                _("Check-in moved from {old} to {new}").format(old=day(before[0]), new=f"<b>{day(after[0])}</b>")
+            )
+        if before[1] != after[1]:
+            lines.append(
+                _("Check-out moved from {old} to {new}").format(old=day(before[1]), new=f"<b>{day(after[1])}</b>")
+            )
+    lines.append(_("Now: {dates}").format(dates=stay_range(*after)))
     return Rendered("\n".join(lines), (_open_booking(payload.get("booking_id")),))
 
 

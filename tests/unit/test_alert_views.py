@@ -44,10 +44,27 @@ def test_new_booking(locale, wednesday):
     assert buttons(rendered) == ["b:42:open"]
 
 
-def test_changed_shows_old_and_new_dates():
+def test_changed_says_which_end_moved():
     payload = {**BOOKING, "previous": {"check_in": "2026-08-10", "check_out": "2026-08-13"}}
     text = render_alert(row("booking_changed", **payload), user("pt_BR")).text
-    assert "<s>10/08 (seg.) → 13/08 (qui.)" in text and "<b>12/08 (qua.) → 15/08 (sáb.)" in text
+    with use_locale("pt_BR"):
+        assert _("Check-in moved from {old} to {new}").format(old="10/08 (seg.)", new="<b>12/08 (qua.)</b>") in text
+        assert _("Check-out moved from {old} to {new}").format(old="13/08 (qui.)", new="<b>15/08 (sáb.)</b>") in text
+
+
+@pytest.mark.parametrize("locale", ["pt_BR", "en"])
+def test_a_booking_run_that_grew_is_a_new_booking_of_the_new_nights(locale):
+    """A Booking.com event is a run of booked nights (ICAL_FACTS §2.3): nights added next to a stay are someone's
+    new booking, not the first guest changing dates."""
+    grown = {**BOOKING, "platform": "booking", "previous": {"check_in": "2026-08-12", "check_out": "2026-08-13"}}
+    text = render_alert(row("booking_changed", **grown), user(locale)).text
+    with use_locale(locale):
+        assert _("🆕 New booking next to a stay") in text and _("Check-out moved from {old} to {new}")[:8] not in text
+    assert text.count("<b>") == 2  # the property, and the new nights 13/08 → 15/08
+    shrunk = {**BOOKING, "platform": "booking", "previous": {"check_in": "2026-08-10", "check_out": "2026-08-15"}}
+    text = render_alert(row("booking_changed", **shrunk), user(locale)).text
+    with use_locale(locale):
+        assert _("🔓 Nights freed") in text
 
 
 @pytest.mark.parametrize("kind", ["booking_cancelled", "booking_restored"])

@@ -172,3 +172,94 @@ def test_tentative_becoming_a_reservation_is_a_change_that_alerts():
     stay = known(1, "t", "2026-06-01", "2026-06-05", Kind.TENTATIVE)
     result = reconcile([stay], [ev("t", "2026-06-01", "2026-06-05", R)], now=NOW, today=TODAY)
     assert changes(result) == [(Change.CHANGED, 1, True)]
+
+
+# --- Booking.com: an event is a run of booked nights named by its first night (ICAL_FACTS §2.3) ------------------
+
+
+def test_a_uid_coming_back_first_continues_the_stay_this_download_lost():
+    """The nightly re-cut of a stay in progress lands on a night that once started a cancelled stay: same UID as
+    that old stay, but it is the stay in progress, silently re-cut; the old guest is not "restored"."""
+    cancelled = known(1, "first-night-08", "2026-05-08", "2026-05-10", status=Status.CANCELLED)
+    in_house = known(2, "first-night-05", "2026-05-05", "2026-05-12")
+    today = date(2026, 5, 8)
+    result = reconcile([cancelled, in_house], [ev("first-night-08", "2026-05-08", "2026-05-12")], now=NOW, today=today,
+                       uids_name_first_nights=True)  # fmt: skip
+    assert changes(result) == [(Change.REISSUED, 2, False)]
+
+
+def test_a_returning_booking_uid_that_nothing_continues_is_a_new_booking_not_the_old_guest():
+    cancelled = known(1, "first-night-20", "2026-05-20", "2026-05-23", status=Status.CANCELLED)
+    result = reconcile([cancelled], [ev("first-night-20", "2026-05-20", "2026-05-22")], now=NOW, today=TODAY,
+                       uids_name_first_nights=True)  # fmt: skip
+    assert changes(result) == [(Change.NEW, None, True)]
+    # on Airbnb a UID belongs to one reservation for good: the same UID back is that reservation restored
+    airbnb = reconcile([cancelled], [ev("first-night-20", "2026-05-20", "2026-05-22")], now=NOW, today=TODAY)
+    assert changes(airbnb) == [(Change.RESTORED, 1, True)]
+
+
+def test_only_the_recut_to_today_is_silent():
+    stay = known(1, "d05", "2026-05-05", "2026-05-12")
+    recut = reconcile([stay], [ev("d07", "2026-05-07", "2026-05-12")], now=NOW, today=TODAY)
+    assert changes(recut) == [(Change.REISSUED, 1, False)]
+    future = known(1, "d20", "2026-05-20", "2026-05-25")
+    earlier = reconcile([future], [ev("d18", "2026-05-18", "2026-05-25")], now=NOW, today=TODAY)
+    assert changes(earlier) == [(Change.CHANGED, 1, True)]  # nights booked before the stay
+    later = reconcile([future], [ev("d22", "2026-05-22", "2026-05-25")], now=NOW, today=TODAY)
+    assert changes(later) == [(Change.CHANGED, 1, True)]  # the front of the stay cancelled
+
+
+def test_a_merge_is_not_a_cancellation():
+    """A booking fills the gap between two runs: the first run's event grows over the second, whose UID vanishes
+    while all its nights are still booked. It is absorbed: no alert, no countdown, still live."""
+    first, second = known(1, "d20", "2026-05-20", "2026-05-22"), known(2, "d24", "2026-05-24", "2026-05-27")
+    merged = [ev("d20", "2026-05-20", "2026-05-27")]
+    result = reconcile([first, second], merged, now=NOW, today=TODAY, uids_name_first_nights=True)
+    assert changes(result) == [(Change.CHANGED, 1, True), (Change.ABSORBED, 2, False)]
+    absorbed = next(op for op in result.ops if op.known is second)
+    assert absorbed.status is Status.ACTIVE and absorbed.absorbed and absorbed.missing_count == 0
+    # later downloads of the merged run: nothing to say, and the absorbed stay keeps waiting
+    again = reconcile([known(1, "d20", "2026-05-20", "2026-05-27"), known(2, "d24", "2026-05-24", "2026-05-27",
+                       absorbed=True)], merged, now=NOW + timedelta(hours=5), today=TODAY)  # fmt: skip
+    assert changes(again) == [] and not any(op.status is not Status.ACTIVE for op in again.ops)
+
+
+def test_a_split_gives_the_absorbed_stay_back_and_its_freed_nights_cancel_it_quietly():
+    run = known(1, "d20", "2026-05-20", "2026-05-27")
+    absorbed = known(2, "d24", "2026-05-24", "2026-05-27", absorbed=True)
+    split = reconcile([run, absorbed], [ev("d20", "2026-05-20", "2026-05-22"), ev("d24", "2026-05-24", "2026-05-27")],
+                      now=NOW, today=TODAY, uids_name_first_nights=True)  # fmt: skip
+    assert [(c, i) for c, i, _a in changes(split)] == [(Change.CHANGED, 1), (Change.RESTORED, 2)]
+    # or the absorbed stay's own nights go free: the run's change names them; its cancellation is not a second alert
+    freed = reconcile([run, absorbed], [ev("d20", "2026-05-20", "2026-05-24")], now=NOW, today=TODAY)
+    gone = next(op for op in freed.ops if op.known is absorbed)
+    assert gone.status is Status.MISSING
+    waiting = known(2, "d24", "2026-05-24", "2026-05-27", Status.MISSING, missing_since=NOW, missing_count=1,
+                    absorbed=True)  # fmt: skip
+    run_now = known(1, "d20", "2026-05-20", "2026-05-24")
+    confirmed = reconcile([run_now, waiting], [ev("d20", "2026-05-20", "2026-05-24")], now=NOW + timedelta(hours=2),
+                          today=TODAY)  # fmt: skip
+    assert changes(confirmed) == [(Change.CANCELLED, 2, False)]
+
+
+def test_a_uid_that_a_merged_stay_had_is_first_offered_to_the_run_that_lost_its_uid():
+    """The run in progress is re-cut at midnight onto the first night of the stay it absorbed: the run continues
+    (silently) and the absorbed stay stays absorbed, not "restored"."""
+    run = known(1, "d05", "2026-05-05", "2026-05-12")
+    absorbed = known(2, "d08", "2026-05-08", "2026-05-12", absorbed=True)
+    today = date(2026, 5, 8)
+    result = reconcile([run, absorbed], [ev("d08", "2026-05-08", "2026-05-12")], now=NOW, today=today,
+                       uids_name_first_nights=True)  # fmt: skip
+    assert changes(result) == [(Change.REISSUED, 1, False)]
+
+
+def test_an_empty_calendar_served_for_hours_cancels_nothing_until_the_hold_ends():
+    stays = [known(i, f"s{i}", "2026-06-01", "2026-06-05") for i in (1, 2)]
+    first = reconcile(stays, [], now=NOW, today=TODAY)
+    assert first.suspicious and {op.status for op in first.ops} == {Status.MISSING}
+    missing = [known(i, f"s{i}", "2026-06-01", "2026-06-05", status=Status.MISSING, missing_since=NOW,
+                     missing_count=1) for i in (1, 2)]  # fmt: skip
+    hour_later = reconcile(missing, None, now=NOW + timedelta(hours=1), today=TODAY, suspicious_since=NOW)
+    assert hour_later.suspicious and not hour_later.changes()
+    day_later = reconcile(missing, [], now=NOW + timedelta(hours=13), today=TODAY, suspicious_since=NOW)
+    assert not day_later.suspicious and [c for c, _i, _a in changes(day_later)] == [Change.CANCELLED] * 2
