@@ -1,5 +1,5 @@
-"""The once-a-minute job: daily summaries, check-in and check-out reminders, the periodic turnover refresh, and
-(hourly) forgetting finished outbox rows.
+"""The once-a-minute job: daily summaries, check-in and check-out reminders, conflicts whose snooze ended, the
+periodic turnover refresh, and (hourly) forgetting finished outbox rows.
 
 Each run asks the pure "what is due at this instant" functions of the domain and queues the answers with
 idempotency keys (summary:<user>:<local date>, checkin:<booking>:<date>:<user>, ...), so a restart, a second run
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.alerts import prune_outbox
+from domain.conflict_actions import wake_snoozed
 from domain.reminders import ReminderTimes, queue_reminders
 from domain.summary import GRACE, queue_summaries
 from domain.turnovers import refresh_all
@@ -39,11 +40,12 @@ class ReminderRun:
     summaries: int = 0
     reminders: int = 0
     turnovers: int = 0
+    snoozes: int = 0
     pruned: int = 0
 
     @property
     def total(self) -> int:
-        return self.summaries + self.reminders + self.turnovers
+        return self.summaries + self.reminders + self.turnovers + self.snoozes
 
 
 class ReminderJob:
@@ -71,6 +73,7 @@ class ReminderJob:
                 session, now=now, default_zone=self._zone, grace=self._config.summary_grace
             )
             run.reminders = await queue_reminders(session, now=now, times=self._config.times)
+            run.snoozes = await wake_snoozed(session, now=now)
             if self._turnovers_at is None or now - self._turnovers_at >= self._config.turnover_refresh:
                 run.turnovers = await refresh_all(session, now=now)
                 self._turnovers_at = now
@@ -80,7 +83,12 @@ class ReminderJob:
         if run.total:
             log.info(
                 "reminders queued",
-                extra={"summaries": run.summaries, "reminders": run.reminders, "turnovers": run.turnovers},
+                extra={
+                    "summaries": run.summaries,
+                    "reminders": run.reminders,
+                    "turnovers": run.turnovers,
+                    "snoozes": run.snoozes,
+                },
             )
             if self._on_queued is not None:
                 self._on_queued()

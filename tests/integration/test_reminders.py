@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from domain.alerts import add_outbox_rows, outbox_row
+from domain.conflict_actions import snooze
+from domain.conflict_check import check_property
 from domain.turnovers import refresh_turnovers
 from jobs.reminders import ReminderJob
 from storage.models import Booking, Conflict, Feed, Outbox, Property, PropertyAccess, TurnoverMessage, User
@@ -253,3 +255,53 @@ async def test_finished_alerts_are_forgotten_after_a_while(sessions):
     assert sorted(r.idempotency_key for r in await outbox(sessions)) == sorted(
         ["pending:06", "sent:08", "dead:08", "skipped:08", "pending:08"]
     )
+
+
+# --- snoozed conflicts ------------------------------------------------------------------------------------------
+
+
+async def _snoozed_double_booking(sessions, now: datetime) -> int:
+    ids = await setup_world(sessions, "America/Sao_Paulo")
+    await add_booking(sessions, ids["property"], date(2026, 9, 10), date(2026, 9, 14))
+    await add_booking(sessions, ids["property"], date(2026, 9, 12), date(2026, 9, 15), source="direct")
+    async with sessions.begin() as session:
+        prop = await session.get(Property, ids["property"])
+        owner = await session.get(User, ids["owner"])
+        assert prop is not None and owner is not None
+        [opened] = await check_property(session, prop, now=now, today=date(2026, 9, 1))
+        conflict = await session.get(Conflict, opened.conflict_id)
+        assert conflict is not None
+        await snooze(session, conflict, user=owner, now=now)
+        return conflict.id
+
+
+async def test_a_snoozed_double_booking_pages_again_when_the_snooze_ends(sessions):
+    start = utc(2026, 9, 1, 12, 0)
+    await _snoozed_double_booking(sessions, start)
+    clock = FakeClock(start)
+    job = ReminderJob(sessions, clock=clock)
+    paged = len(await outbox(sessions, "conflict_opened"))  # once for each person who may act on it
+    assert paged >= 1
+    clock.advance(hours=23)
+    await job.run()
+    assert len(await outbox(sessions, "conflict_opened")) == paged  # still snoozed
+    clock.advance(hours=2)
+    assert (await job.run()).snoozes == 1
+    pages = await outbox(sessions, "conflict_opened")
+    assert len(pages) == 2 * paged and pages[-1].payload["reminder"] and pages[-1].urgent
+    clock.advance(hours=3)
+    await job.run()
+    assert len(await outbox(sessions, "conflict_opened")) == 2 * paged  # once per snooze
+
+
+async def test_a_snoozed_conflict_that_closed_meanwhile_stays_quiet(sessions):
+    start = utc(2026, 9, 1, 12, 0)
+    conflict_id = await _snoozed_double_booking(sessions, start)
+    async with sessions.begin() as session:
+        conflict = await session.get(Conflict, conflict_id)
+        assert conflict is not None
+        conflict.status = "closed"
+    paged = len(await outbox(sessions, "conflict_opened"))
+    clock = FakeClock(start + timedelta(hours=30))
+    assert (await ReminderJob(sessions, clock=clock).run()).snoozes == 0
+    assert len(await outbox(sessions, "conflict_opened")) == paged
