@@ -408,11 +408,7 @@ async def _echoes(
 ) -> dict[int, Echo]:
     """Echo nights of the stays this download booked nights for, by the index of their op (§2.3: Booking.com
     closes the nights other sources sold)."""
-    growing = [
-        (i, op)
-        for i, op in enumerate(result.ops)
-        if op.event is not None and op.change in (Change.NEW, Change.CHANGED, Change.REISSUED, Change.RESTORED)
-    ]
+    growing = [(i, op) for i, op in enumerate(result.ops) if _adds_nights(op)]
     if not growing:
         return {}
     holders = [
@@ -509,6 +505,14 @@ def _feed_owned(event: FeedEvent, stored: Row[Any] | None) -> dict[str, Any]:
         "phone_last4": event.phone_last4 or (stored.phone_last4 if stored else None),
         "feed_guest_name": event.guest_name or (stored.feed_guest_name if stored else None),
     }
+
+
+def _adds_nights(op: StayOp) -> bool:
+    if op.event is None or op.change is None:
+        return False
+    if op.known is None:
+        return True
+    return op.event.check_in < op.known.check_in or op.event.check_out > op.known.check_out
 
 
 def _quiet_echo(op: StayOp, echo: Echo | None) -> StayOp:
