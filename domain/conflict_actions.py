@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.outbox import queue_alert
@@ -12,6 +12,7 @@ from domain.properties import audit, property_for, visible_property_ids
 from storage.models import Booking, Conflict, Feed, Property, User
 
 SNOOZE = timedelta(hours=24)
+SELF_OVERLAP_SHOWN_AFTER = timedelta(days=1)
 NOTE_MAX = 500
 
 
@@ -22,14 +23,18 @@ async def conflict_for(session: AsyncSession, user: User, conflict_id: int, *, m
     return conflict
 
 
-async def open_conflicts(session: AsyncSession, user: User, *, include_quiet: bool = False) -> list[Conflict]:
-    """Open conflicts of the user's properties, worst first. Echo and window overlaps are normal: left out."""
+async def open_conflicts(
+    session: AsyncSession, user: User, *, now: datetime, include_quiet: bool = False
+) -> list[Conflict]:
+    """Open conflicts of the user's properties, worst first. Echo and window overlaps are normal: left out; so is a
+    calendar overlapping itself for less than a day (Booking.com does, for hours, while it merges runs)."""
     ids = await visible_property_ids(session, user)
     if not ids:
         return []
     query = select(Conflict).where(Conflict.property_id.in_(ids), Conflict.status == "open")
     if not include_quiet:
-        query = query.where(Conflict.klass.in_(("double_booking", "tentative", "same_source")))
+        lasting = and_(Conflict.klass == "same_source", Conflict.opened_at <= now - SELF_OVERLAP_SHOWN_AFTER)
+        query = query.where(or_(Conflict.klass.in_(("double_booking", "tentative")), lasting))
     return list((await session.scalars(query.order_by(Conflict.severity.desc(), Conflict.overlap_start))).all())
 
 
@@ -41,7 +46,7 @@ async def stays_of(session: AsyncSession, conflict: Conflict) -> tuple[Booking, 
 
 
 async def resolve(session: AsyncSession, conflict: Conflict, note: str, *, user: User, now: datetime) -> None:
-    """Stays resolved until the stays' dates change (conflict_check compares dates_key)."""
+    """Stays resolved while the contested nights stay within these (conflict_check reopens it if they grow)."""
     conflict.status, conflict.note, conflict.resolved_by, conflict.closed_at = "resolved", note[:NOTE_MAX], user.id, now
     await audit(session, user, "conflict.resolved", "conflict", conflict.id, {"note": note[:NOTE_MAX]}, now=now)
 

@@ -28,12 +28,12 @@ def get_router() -> Router:
     router = Router(name="conflicts")
 
     @router.message(Command("conflicts"))
-    async def list_command(message: Message, user: User, session: AsyncSession) -> None:
-        await _list(message, user, session)
+    async def list_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+        await _list(message, user, session, services)
 
     @router.callback_query(MenuCB.filter(F.to == "conflicts"))
-    async def list_button(query: CallbackQuery, user: User, session: AsyncSession) -> None:
-        await _list(query, user, session)
+    async def list_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+        await _list(query, user, session, services)
 
     @router.callback_query(ConflictCB.filter(F.action == "open"))
     async def open_conflict(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession) -> None:
@@ -91,13 +91,14 @@ def get_router() -> Router:
             await message.answer(_("This conflict is no longer open."), reply_markup=only_menu())
             return
         await conflict_actions.resolve(session, conflict, note, user=user, now=services.clock())
-        await message.answer(_("Resolved. It will not come back unless the dates change."), reply_markup=only_menu())
+        done = _("Resolved. It comes back only if more nights become contested.")
+        await message.answer(done, reply_markup=only_menu())
 
     return router
 
 
-async def _list(target: Message | CallbackQuery, user: User, session: AsyncSession) -> None:
-    conflicts = await conflict_actions.open_conflicts(session, user)
+async def _list(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+    conflicts = await conflict_actions.open_conflicts(session, user, now=services.clock())
     if not conflicts:
         await edit_or_answer(target, "✅ " + _("No open conflicts."), only_menu())
         return

@@ -18,7 +18,7 @@ T = {
     "pt-BR": {
         "double": "Reserva duplicada",
         "resolve": "Resolvido",
-        "resolved": "Resolvido. Não volta",
+        "resolved": "Resolvido. Só volta",
         "none": "Nenhum conflito aberto.",
         "snooze": "Adiar",
         "echo": "É um eco",
@@ -28,7 +28,7 @@ T = {
     "en": {
         "double": "Double booking",
         "resolve": "Resolved",
-        "resolved": "Resolved. It will not come back",
+        "resolved": "Resolved. It comes back only",
         "none": "No open conflicts.",
         "snooze": "Snooze",
         "echo": "It is an echo",
