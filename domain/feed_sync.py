@@ -294,7 +294,9 @@ async def apply_download(
         uids_name_first_nights=recycles_uids,
         suspicious_since=feed.suspicious_since,
     )
-    echoes = await _echoes(session, prop.id, feed.id, result, stored, today=today) if recycles_uids else {}
+    echoes = {}
+    if recycles_uids and feed.has_other_sources:
+        echoes = await _echoes(session, prop.id, feed.id, result, stored, today=today)
     counts: dict[str, int] = {}
     for op in result.ops:
         if op.change is not None:

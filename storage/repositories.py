@@ -123,11 +123,23 @@ FEED_SYNC_COLUMNS = tuple(
 
 
 async def feed_for_sync(session: AsyncSession, feed_id: int) -> tuple[Row[Any], Property] | None:
-    """The feed as a row with FEED_SYNC_COLUMNS by name, and its property (an entity: alerts and turnovers take
-    one)."""
-    query = select(Property, *FEED_SYNC_COLUMNS).join(_FEEDS, _FEEDS.c.property_id == Property.id)
+    """The feed as a row with FEED_SYNC_COLUMNS and has_other_sources by name, and its property (an entity: alerts
+    and turnovers take one)."""
+    query = select(Property, *FEED_SYNC_COLUMNS, _HAS_OTHER_SOURCES).join(_FEEDS, _FEEDS.c.property_id == Property.id)
     row = (await session.execute(query.where(_FEEDS.c.id == feed_id))).first()
     return (row, row.Property) if row else None
+
+
+# Whether the feed's property has live stays from anywhere else: only then can a download's nights be echoes.
+_HAS_OTHER_SOURCES = (
+    exists()
+    .where(
+        _BOOKINGS.c.property_id == _FEEDS.c.property_id,
+        or_(_BOOKINGS.c.feed_id.is_(None), _BOOKINGS.c.feed_id != _FEEDS.c.id),
+        _BOOKINGS.c.status.in_(LIVE_STATUSES),
+    )
+    .label("has_other_sources")
+)
 
 
 async def fetch_targets(session: AsyncSession, feed_ids: Sequence[int]) -> list[Row[Any]]:

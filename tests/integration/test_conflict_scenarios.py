@@ -221,3 +221,4 @@ async def test_what_the_host_entered_follows_the_nights_through_merge_split_and_
     assert (maria.guest_name, maria.check_in, maria.uid) == ("Maria", date(2026, 9, 21), "20260921@booking.com")
     alerts = await place.alerts()
     assert "booking_cancelled" not in alerts and alerts.count("booking_changed") <= 2
+    assert "conflict_opened" not in alerts  # the merged run overlapped the stay it absorbed: one feed, no page
