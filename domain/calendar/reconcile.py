@@ -199,11 +199,12 @@ def reconcile(
 
     # 4. A vanished stay whose remaining nights lie inside other events of the download was merged into them.
     continued = {id(op.known) for op in result.ops if op.known is not None}
+    by_first_night = sorted(events, key=lambda e: e.check_in) if vanished else []
     gone: list[KnownStay] = []
     for stay in vanished:
         if id(stay) in continued:
             continue
-        if today < stay.check_out and _covered(stay, events, today=today):
+        if today < stay.check_out and _covered(stay, by_first_night, today=today):
             change = None if stay.absorbed else Change.ABSORBED
             result.ops.append(StayOp(stay, None, Status.ACTIVE, change, absorbed=True))
         else:
@@ -221,10 +222,10 @@ def reconcile(
     return result
 
 
-def _covered(stay: KnownStay, events: Sequence[FeedEvent], *, today: date) -> bool:
-    """Every night the stay still has (from today on) lies inside events of its own kind."""
+def _covered(stay: KnownStay, by_first_night: Sequence[FeedEvent], *, today: date) -> bool:
+    """Every night the stay still has (from today on) lies inside events of its own kind (sorted by check-in)."""
     night = max(stay.check_in, today)
-    for event in sorted(events, key=lambda e: e.check_in):
+    for event in by_first_night:
         if event.kind is not stay.kind or event.check_out <= night:
             continue
         if event.check_in > night:
