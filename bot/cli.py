@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from domain.calendar.model import FEED_PLATFORMS
 
 NO_TOKEN = (
     "LUMINA needs a Telegram bot token.\n"
@@ -66,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="one folder per feed, files named by UTC fetch time (20251208T073012Z.ics)",
     )
-    replay.add_argument("--platform", default="auto", choices=["auto", "airbnb", "booking", "vrbo", "other"])
+    replay.add_argument("--platform", default="auto", choices=["auto", *FEED_PLATFORMS])
     replay.add_argument("--timezone", default=None, help="the property's time zone (default: LUMINA_DEFAULT_TIMEZONE)")
     replay.add_argument("--json", action="store_true", help="one JSON object per line")
     replay.set_defaults(handler=_replay)

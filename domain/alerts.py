@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +23,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditLog, Outbox, Property, PropertyAccess, User
 from storage.repositories import ALERT_ROLES
+
+
+class AlertKind(StrEnum):
+    """Every kind of outbox row: the one list. A kind also needs its view (bot/views/alerts.VIEWS), its switch in
+    PREFERENCE_OF_KIND (or None: always on) and its catalog entries; tests/unit/test_alert_rules.py checks the
+    first two."""
+
+    BOOKING_NEW = "booking_new"
+    BOOKING_CHANGED = "booking_changed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_RESTORED = "booking_restored"
+    CONFLICT_OPENED = "conflict_opened"
+    CONFLICT_CLOSED = "conflict_closed"
+    FEED_TROUBLE = "feed_trouble"
+    FEED_RECOVERED = "feed_recovered"
+    BLOCKS_SUMMARY = "blocks_summary"
+    CHECKIN_REMINDER = "checkin_reminder"
+    CHECKOUT_REMINDER = "checkout_reminder"
+    SUMMARY = "summary"  # governed by User.summary_hour
+    TURNOVER = "turnover"  # governed by the cleaner role
+
+
+# A booking change (the sync's BookingChange.change) and the alert it raises, if any.
+BOOKING_ALERTS = {
+    "new": AlertKind.BOOKING_NEW,
+    "changed": AlertKind.BOOKING_CHANGED,
+    "cancelled": AlertKind.BOOKING_CANCELLED,
+    "restored": AlertKind.BOOKING_RESTORED,
+}
 
 # The switches a user sees in /settings, in display order. Stored in User.alert_kinds (None = all of them).
 PREFERENCES = (
@@ -34,21 +64,23 @@ PREFERENCES = (
     "checkin_reminder",
     "checkout_reminder",
 )
-PREFERENCE_OF_KIND = {
-    "booking_new": "booking_new",
-    "booking_changed": "booking_changed",
-    "booking_cancelled": "booking_cancelled",
-    "booking_restored": "booking_cancelled",  # the undoing of a cancellation belongs with cancellations
-    "conflict_opened": "conflicts",
-    "conflict_closed": "conflicts",
-    "feed_trouble": "feeds",
-    "feed_recovered": "feeds",
-    "blocks_summary": "blocks",
-    "checkin_reminder": "checkin_reminder",
-    "checkout_reminder": "checkout_reminder",
+PREFERENCE_OF_KIND: dict[AlertKind, str | None] = {
+    AlertKind.BOOKING_NEW: "booking_new",
+    AlertKind.BOOKING_CHANGED: "booking_changed",
+    AlertKind.BOOKING_CANCELLED: "booking_cancelled",
+    AlertKind.BOOKING_RESTORED: "booking_cancelled",  # the undoing of a cancellation belongs with cancellations
+    AlertKind.CONFLICT_OPENED: "conflicts",
+    AlertKind.CONFLICT_CLOSED: "conflicts",
+    AlertKind.FEED_TROUBLE: "feeds",
+    AlertKind.FEED_RECOVERED: "feeds",
+    AlertKind.BLOCKS_SUMMARY: "blocks",
+    AlertKind.CHECKIN_REMINDER: "checkin_reminder",
+    AlertKind.CHECKOUT_REMINDER: "checkout_reminder",
+    AlertKind.SUMMARY: None,
+    AlertKind.TURNOVER: None,
 }
-# "summary" is governed by User.summary_hour and "turnover" by the cleaner role: no switch for either.
 ALWAYS_ON_CLASS = "double_booking"
+_KIND_VALUES = frozenset(AlertKind)
 
 # (start, end) presets offered in /settings; the key is what callback data carries.
 QUIET_PRESETS: dict[str, tuple[time, time]] = {
@@ -63,7 +95,7 @@ def wants(alert_kinds: Sequence[Any] | None, kind: str, payload: dict[str, Any])
     """Whether a user with these switches gets an alert of this kind. Double bookings cannot be turned off."""
     if kind in ("conflict_opened", "conflict_closed") and payload.get("class") == ALWAYS_ON_CLASS:
         return True
-    preference = PREFERENCE_OF_KIND.get(kind)
+    preference = PREFERENCE_OF_KIND.get(AlertKind(kind)) if kind in _KIND_VALUES else None
     if preference is None or alert_kinds is None:
         return True
     return preference in alert_kinds

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.alerts import AlertKind
 from domain.outbox import queue_alert
 from domain.properties import audit, property_for, visible_property_ids
 from storage.models import Booking, Conflict, Feed, Property, User
@@ -89,8 +90,9 @@ async def wake_snoozed(session: AsyncSession, *, now: datetime) -> int:
     for conflict in due:
         prop = await session.get(Property, conflict.property_id)
         assert prop is not None
+        key = f"conflict:{conflict.id}:snooze:{conflict.snoozed_until}"
         await queue_alert(
-            session, prop, "conflict_opened", f"conflict:{conflict.id}:snooze:{conflict.snoozed_until}", now=now,
+            session, prop, AlertKind.CONFLICT_OPENED, key, now=now,
             urgent=conflict.klass == "double_booking",
             payload={"conflict_id": conflict.id, "class": conflict.klass, "severity": conflict.severity,
                      "start": conflict.overlap_start.isoformat(), "end": conflict.overlap_end.isoformat(),

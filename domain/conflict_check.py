@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.alerts import AlertKind
 from domain.calendar.echoes import from_json
 from domain.calendar.model import Kind, Platform
 from domain.conflicts import ALERTING, ConflictClass, Overlap, Span, find_conflicts, self_overlaps, severity
@@ -256,7 +257,8 @@ async def _opened(
             "booking_ids": [overlap.a.id, overlap.b.id],
         }
         key = f"conflict:{conflict.id}:open:{now.isoformat()}"
-        await alerts.queue("conflict_opened", key, urgent=klass is ConflictClass.DOUBLE_BOOKING, payload=payload)
+        urgent = klass is ConflictClass.DOUBLE_BOOKING
+        await alerts.queue(AlertKind.CONFLICT_OPENED, key, urgent=urgent, payload=payload)
     return ConflictEvent("opened", conflict.id, klass.value, (stays[overlap.a.id], stays[overlap.b.id]), alert)
 
 
@@ -267,7 +269,7 @@ async def _closed(
     alert = tell and ConflictClass(conflict.klass) in ALERTING
     if alert:
         await alerts.queue(
-            "conflict_closed",
+            AlertKind.CONFLICT_CLOSED,
             f"conflict:{conflict.id}:closed:{now.isoformat()}",
             payload={
                 "conflict_id": conflict.id,

@@ -23,6 +23,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.alerts import BOOKING_ALERTS, AlertKind
 from domain.calendar.echoes import Echo, Holder, echo_of, from_json, to_json
 from domain.calendar.model import FeedEvent, FeedParseError, Kind, ParsedFeed, Platform
 from domain.calendar.parse import ParseCache, parse_feed
@@ -315,7 +316,7 @@ async def apply_download(
 
     if feed.in_trouble:
         outcome.alerts += await alerts.queue(
-            "feed_recovered",
+            AlertKind.FEED_RECOVERED,
             f"feed_recovered:{feed.id}:{run_id}",
             payload={"feed_id": feed.id, "platform": platform, "label": feed.label},
         )
@@ -660,7 +661,7 @@ async def _record_failure(
     written = 0
     if trouble:
         written = await alerts.queue(
-            "feed_trouble",
+            AlertKind.FEED_TROUBLE,
             f"feed_trouble:{feed.id}:{run_id}",
             payload={
                 "feed_id": feed.id,
@@ -691,13 +692,13 @@ async def _write_alerts(
                 "previous": change.before,
             }
             written += await alerts.queue(
-                f"booking_{change.change}", f"change:{change.id}", payload=payload, booking_id=change.booking_id
+                BOOKING_ALERTS[change.change], f"change:{change.id}", payload=payload, booking_id=change.booking_id
             )
     blocks = [c for c in changes if c.kind == Kind.BLOCK and c.change in ("new", "changed", "cancelled")]
     if blocks and not initial:
         summary = {name: sum(1 for c in blocks if c.change == name) for name in ("new", "changed", "cancelled")}
         written += await alerts.queue(
-            "blocks_summary",
+            AlertKind.BLOCKS_SUMMARY,
             f"blocks:{feed_id}:{changes[0].sync_run_id}",
             payload={"feed_id": feed_id, "platform": platform, **summary},
         )

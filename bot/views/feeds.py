@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from bot.i18n import _, ngettext
-
-PLATFORM_NAMES = {
-    "airbnb": "Airbnb",
-    "booking": "Booking.com",
-    "vrbo": "VRBO",
-    "agoda": "Agoda",
-    "direct": "LUMINA",
-}
+from domain.calendar.model import PLATFORM_NAMES, Platform
 
 
 def platform_name(platform: str, label: str | None = None) -> str:
-    return label or PLATFORM_NAMES.get(platform, _("Calendar"))
+    if label:
+        return label
+    return "LUMINA" if platform == Platform.DIRECT else PLATFORM_NAMES.get(platform, _("Calendar"))
 
 
 def failure_reason(reason: str | None) -> str:

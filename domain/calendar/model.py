@@ -16,6 +16,17 @@ class Platform(StrEnum):
     DIRECT = "direct"  # entered in LUMINA itself, never from a feed
 
 
+# How each platform writes its own name: the one table every view, document and command reads. OTHER and DIRECT
+# are words, translated where they are shown.
+PLATFORM_NAMES: dict[str, str] = {
+    Platform.AIRBNB: "Airbnb",
+    Platform.BOOKING: "Booking.com",
+    Platform.VRBO: "VRBO",
+    Platform.AGODA: "Agoda",
+}
+FEED_PLATFORMS = tuple(p.value for p in Platform if p is not Platform.DIRECT)  # what a feed can be
+
+
 class Kind(StrEnum):
     RESERVATION = "reservation"
     BLOCK = "block"

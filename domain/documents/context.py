@@ -18,6 +18,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_currency
 
+from domain.calendar.model import PLATFORM_NAMES
 from domain.documents.words import amount_in_words
 
 KINDS = ("authorization", "checkin", "receipt")
@@ -48,7 +49,6 @@ FIELDS: dict[str, frozenset[str]] = {kind: frozenset(names) for kind, names in K
 _DATE = {"pt_BR": "dd/MM/yyyy", "en": "d MMM yyyy"}
 _LONG_DATE = {"pt_BR": "d 'de' MMMM 'de' yyyy", "en": "d MMMM yyyy"}
 _NIGHTS = {"pt_BR": ("noite", "noites"), "en": ("night", "nights")}
-_PLATFORMS = {"airbnb": "Airbnb", "booking": "Booking.com", "vrbo": "VRBO", "agoda": "Agoda"}
 _DIRECT = {"pt_BR": "Reserva direta", "en": "Direct booking"}
 _OTHER = {"pt_BR": "Outra plataforma", "en": "Other platform"}
 # File names: ASCII, per document language, e.g. autorizacao-2027-08-12-apto-101.docx
@@ -177,7 +177,7 @@ def nights_text(nights: int, locale: str) -> str:
 def platform_label(source: str, locale: str) -> str:
     if source == "direct":
         return _DIRECT.get(locale, _DIRECT["en"])
-    return _PLATFORMS.get(source) or _OTHER.get(locale, _OTHER["en"])
+    return PLATFORM_NAMES.get(source) or _OTHER.get(locale, _OTHER["en"])
 
 
 def build_context(kind: str, locale: str, data: DocumentData, *, today: date) -> dict[str, Any]:

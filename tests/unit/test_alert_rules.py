@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.alerts import PREFERENCES, decide, quiet_until, toggled, user_zone, wants
+from bot.views.alerts import VIEWS
+from domain.alerts import PREFERENCE_OF_KIND, PREFERENCES, AlertKind, decide, quiet_until, toggled, user_zone, wants
 
 ROME = ZoneInfo("Europe/Rome")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -19,6 +20,13 @@ def utc(*args: int) -> datetime:
 
 
 # --- preferences --------------------------------------------------------------------------------------------
+
+
+def test_every_alert_kind_has_a_view_and_a_switch_or_none():
+    """Adding a kind to AlertKind without its view or its place in the settings fails here."""
+    assert set(VIEWS) == set(AlertKind)
+    assert set(PREFERENCE_OF_KIND) == set(AlertKind)
+    assert {p for p in PREFERENCE_OF_KIND.values() if p is not None} == set(PREFERENCES)
 
 
 def test_everything_is_wanted_by_default():
