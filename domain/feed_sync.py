@@ -358,6 +358,9 @@ def _read(
         )
     except FeedParseError as exc:
         return exc.reason, (exc.detail or "")[:2000] or None
+    except Exception as exc:  # a parser bug must fail this download, not stop the feed for good
+        log.exception("feed could not be parsed", extra={"feed_id": feed.id})
+        return "invalid", f"{type(exc).__name__}: {exc}"[:2000]
     if parsed.problems:
         log.info("feed had problems", extra={"feed_id": feed.id, "problems": parsed.problems[:20]})
     return parsed
@@ -503,10 +506,10 @@ def _feed_owned(event: FeedEvent, stored: Row[Any] | None) -> dict[str, Any]:
         "kind": event.kind.value,
         "check_in": event.check_in,
         "check_out": event.check_out,
-        "summary": event.summary[:255],
-        "reservation_code": event.reservation_code or (stored.reservation_code if stored else None),
-        "phone_last4": event.phone_last4 or (stored.phone_last4 if stored else None),
-        "feed_guest_name": event.guest_name or (stored.feed_guest_name if stored else None),
+        "summary": event.summary[:255],  # the columns' lengths: PostgreSQL refuses longer values
+        "reservation_code": (event.reservation_code or "")[:32] or (stored.reservation_code if stored else None),
+        "phone_last4": (event.phone_last4 or "")[:8] or (stored.phone_last4 if stored else None),
+        "feed_guest_name": (event.guest_name or "")[:200] or (stored.feed_guest_name if stored else None),
     }
 
 

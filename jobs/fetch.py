@@ -309,6 +309,8 @@ class FeedFetcher:
             return self._failed(failure, str(hop), started)
         except (TimeoutError, httpx.TransportError) as exc:
             return self._failed(self._transport_failure(exc), str(hop), started)
+        except UnicodeError:  # a host name the IDNA codec refuses, met while connecting
+            return self._failed(_Failure("invalid_url", "not a valid host name"), str(hop), started)
 
     def _transport_failure(self, exc: Exception) -> _Failure:
         if isinstance(exc, TimeoutError | httpx.TimeoutException):
@@ -343,6 +345,8 @@ class FeedFetcher:
             addresses = await self._resolver(host, port)
         except OSError as exc:  # socket.gaierror
             raise _Failure("dns", f"{host} does not resolve: {_describe(exc)}") from exc
+        except UnicodeError as exc:  # an empty or 64-character label ("a..com"): the IDNA codec refuses it
+            raise _Failure("invalid_url", f"{host[:100]} is not a valid host name") from exc
         if not addresses:
             raise _Failure("dns", f"{host} resolved to no address")
         return addresses

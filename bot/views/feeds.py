@@ -19,6 +19,7 @@ def failure_reason(reason: str | None) -> str:
         "not_calendar": _("the link does not return a calendar. Check that it is the iCal export link."),
         "truncated": _("the calendar arrived cut short. I will try again."),
         "invalid": _("the calendar is damaged and could not be read."),
+        "unusable": _("none of the calendar's events could be read, so nothing was changed. I will try again."),
         "timeout": _("the platform took too long to answer. I will try again."),
         "too_large": _("the calendar is too large."),
         "http_error": _("the platform answered with an error. If it persists, copy the export link again."),

@@ -25,6 +25,7 @@ _ONE_DAY = timedelta(days=1)
 _MIN_YEAR = 1970
 _MAX_YEARS_AHEAD = timedelta(days=3653)  # 10 years
 _MAX_NIGHTS = 1096  # 3 years
+_MAX_UID = 255  # bookings.uid
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,8 @@ def parse_feed(
     date (for availability windows and absurd-date checks), `platform` overrides detection. `cache` with a
     `cache_key` (the feed) reuses what the feed's previous download's unchanged events came to; the result is
     the same with or without it.
-    Raises FeedParseError("html" | "not_calendar" | "truncated" | "invalid") if the bytes are no calendar.
+    Raises FeedParseError("html" | "not_calendar" | "truncated" | "invalid") if the bytes are no calendar, and
+    FeedParseError("unusable") if it has events and not one of them can be read.
     """
     text = _decode(data)
     if not text.strip():
@@ -77,7 +79,7 @@ def parse_feed(
         prodids, outcomes = cache.read(cache_key, text, tz)
         classify = cache.classifier(cache_key)
     else:
-        prodids, outcomes = _read_components(_parse_components(text), tz)
+        prodids, outcomes = _read_text(text, tz)
         classify = classify_event
     return _assemble(outcomes, prodids, platform=platform, url=url, today=today, classify=classify)
 
@@ -98,6 +100,32 @@ def _check_text(text: str) -> None:
     # icalendar returns [] without an error for a VCALENDAR that never ends (§6.4): a cut download.
     if upper.count("BEGIN:VCALENDAR") > upper.count("END:VCALENDAR"):
         raise FeedParseError("truncated")
+
+
+def _read_text(text: str, tz: ZoneInfo) -> tuple[list[str], list[_Outcome]]:
+    """The calendar's PRODIDs and its events' outcomes. icalendar fails the whole parse for some broken events (a
+    TZID naming a tzdata folder, a VTIMEZONE it cannot build): then each event is read on its own, and the ones it
+    cannot read are skipped, so one bad event never stops a feed."""
+    try:
+        return _read_components(_parse_components(text), tz)
+    except FeedParseError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        spans = _block_spans(text)
+        if not spans:
+            raise FeedParseError("invalid", f"{type(exc).__name__}: {exc}"[:200]) from exc
+    header, footer = text[: spans[0][0]], text[spans[-1][1] :]
+    prodids: list[str] = []
+    outcomes: list[_Outcome] = []
+    for start, end in spans:
+        try:
+            found, read = _read_components(_parse_components(header + text[start:end] + footer), tz)
+        except Exception:  # noqa: BLE001
+            outcomes.append("unreadable")
+            continue
+        prodids = prodids or found
+        outcomes.extend(read)
+    return prodids, outcomes
 
 
 def _parse_components(text: str) -> list[Component]:
@@ -132,8 +160,17 @@ def _read_outcome(event: Event, tz: ZoneInfo) -> _Outcome:
     try:
         return _read_event(event, tz)
     except _Skip as skip:
+        return _skipped(event, skip.code)
+    except Exception:  # noqa: BLE001 - one event icalendar cannot read (a TZID naming a folder...) is skipped alone
+        return _skipped(event, "unreadable")
+
+
+def _skipped(event: Event, code: str) -> str:
+    try:
         uid = _text(event, "UID")
-        return f"{skip.code}:{uid}" if uid else skip.code
+    except Exception:  # noqa: BLE001
+        uid = ""
+    return f"{code}:{uid[:100]}" if uid else code
 
 
 def _assemble(
@@ -157,6 +194,10 @@ def _assemble(
         else:
             raws.append(outcome)
     skipped = len(problems)
+    if outcomes and not raws:
+        # Events were there and none could be used: a garbled download, never an empty calendar (which would
+        # start cancelling every stay).
+        raise FeedParseError("unusable", f"{len(outcomes)} events, none usable: {', '.join(problems[:3])}"[:300])
 
     if platform is None:
         platform = detect_platform(uids=(raw.uid for raw in raws), prodid=" ".join(prodids), url=url)
@@ -237,8 +278,8 @@ def _assign_uids(
             copies += 1
             continue
         seen_spans.add(span)
-        if raw.uid and raw.uid not in seen_uids:
-            uid, synthetic = raw.uid, False
+        if raw.uid and _fitting(raw.uid) not in seen_uids:
+            uid, synthetic = _fitting(raw.uid), False
         else:
             # No UID (Wimdu, §4), or a hand-edited or merged file (§6.4) where the first event keeps the
             # uid and later ones are told apart by their dates.
@@ -261,6 +302,13 @@ def _assign_uids(
             )
         )
     return events, copies
+
+
+def _fitting(uid: str) -> str:
+    """The UID as the 255-character column can keep it: a longer one is cut and told apart by a hash of the whole."""
+    if len(uid) <= _MAX_UID:
+        return uid
+    return f"{uid[:200]}~{hashlib.sha256(uid.encode()).hexdigest()[:40]}"
 
 
 def _synthetic_uid(check_in: date, check_out: date, key: str) -> str:
@@ -358,7 +406,7 @@ class ParseCache:
                 self._store(key, split, *read)
                 return read
         self.discard(key)
-        return _read_components(_parse_components(text), tz)
+        return _read_text(text, tz)
 
     def _read_split(
         self, text: str, split: _Split, entry: _Entry | None, tz: ZoneInfo
@@ -525,6 +573,8 @@ def _read_blocks(text: str, split: _Split, new: list[int], tz: ZoneInfo) -> tupl
     except FeedParseError:
         if partial == text:
             raise  # this is the whole file: its error is the answer
+        return None
+    except Exception:  # noqa: BLE001 - icalendar failed on one event: the whole-file path reads them one by one
         return None
     if len(components) != 1 or components[0].name != "VCALENDAR":
         return None

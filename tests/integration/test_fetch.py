@@ -582,3 +582,12 @@ def test_reason_codes_are_a_fixed_set() -> None:
         "truncated",
         "network",
     } == REASONS
+
+
+@pytest.mark.parametrize("host", ["a..com", "a" * 64 + ".com"])
+async def test_a_host_name_the_idna_codec_refuses_is_a_failed_download(host: str) -> None:
+    """The system resolver raises UnicodeError (not OSError) for these before any lookup leaves the machine: a
+    failed download with a reason, never an exception out of the sync."""
+    async with FeedFetcher() as fetcher:
+        result = await fetcher.fetch(f"http://{host}/x.ics")
+    assert (result.status, result.reason) == ("failed", "invalid_url")

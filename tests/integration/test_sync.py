@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -249,3 +250,42 @@ async def test_booking_date_move_under_new_uid_is_one_change(world: World, sessi
     ]
     assert changes[1].before == {"check_in": "2026-08-30", "check_out": "2026-09-02"}
     assert len(await world.bookings()) == 1
+
+
+def _garbled(body: bytes) -> bytes:
+    """Every date written with dashes (DTSTART;VALUE=DATE:2026-08-10): icalendar cannot read one of them."""
+    return re.sub(rb"(VALUE=DATE:)(\d{4})(\d{2})(\d{2})", rb"\1\2-\3-\4", body)
+
+
+async def test_a_garbled_download_between_good_ones_cancels_nothing(world: World):
+    await world.sync()
+    for _ in range(3):  # hours of garbled downloads: failures, never an empty calendar
+        world.server.route("/cal.ics", body=_garbled(airbnb(STAYS)))
+        world.clock.advance(hours=2)
+        outcome = await world.sync()
+        assert (outcome.outcome, outcome.reason) == ("failed", "unusable")
+    assert [b.status for b in await world.bookings()] == ["active", "active", "active"]
+    assert [a.kind for a in await world.alerts()] == ["feed_trouble"]  # told once, as a feed problem
+    world.server.route("/cal.ics", body=airbnb([*STAYS, Stay("r3@airbnb.com", date(2026, 10, 1), date(2026, 10, 3))]))
+    world.clock.advance(hours=2)
+    await world.sync()
+    assert [a.kind for a in await world.alerts()] == ["feed_trouble", "feed_recovered", "booking_new"]
+
+
+async def test_one_event_icalendar_cannot_read_is_skipped_and_the_rest_used(world: World):
+    broken = (
+        b"BEGIN:VEVENT\r\nUID:dir@x\r\nDTSTART;TZID=Europe:20260901T150000\r\nDTEND;TZID=Europe:20260903T110000\r\n"
+        b"SUMMARY:Reserved\r\nEND:VEVENT\r\n"
+    )
+    long_uid = "x" * 300 + "@airbnb.com"
+    body = airbnb([*STAYS, Stay(long_uid, date(2026, 10, 1), date(2026, 10, 3))])
+    world.server.route("/cal.ics", body=body.replace(b"END:VCALENDAR", broken + b"END:VCALENDAR"))
+    outcome = await world.sync()
+    assert outcome.outcome == "ok"
+    stays = await world.bookings()
+    assert len(stays) == 4 and all(len(b.uid or "") <= 255 for b in stays)
+    async with world.sessions() as session:
+        run = await session.scalar(select(SyncRun).order_by(SyncRun.id.desc()))
+        assert run is not None and (run.events, run.skipped) == (4, 1)
+    await world.sync()  # the long UID is the same stay on the next download, not a new one
+    assert len(await world.bookings()) == 4

@@ -31,6 +31,7 @@ SKIP_CODES = {
     "zero_nights",
     "absurd_dates",
     "duplicate_event",
+    "unreadable",
 }
 
 
@@ -78,38 +79,38 @@ EXPECTED = {
     "booking/sugliano_berta_2025-12-01T23.ics": Expect(Platform.BOOKING, r=2, w=1, today="2025-12-02"),
     "booking/sugliano_berta_2026-08-22_head.ics": Expect(Platform.BOOKING, r=4, w=1, today="2026-08-22"),
     "booking/sugliano_vita_2026-08-22_head.ics": Expect(Platform.BOOKING, w=1, today="2026-08-22"),
-    "google/google_birthday.ics": Expect(skipped=4),
-    "google/google_invalid_offset.ics": Expect(skipped=1),
-    "google/google_kiev_tz.ics": Expect(skipped=2),
+    "google/google_birthday.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "google/google_invalid_offset.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "google/google_kiev_tz.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "google/google_machbar_2019.ics": Expect(r=34, skipped=30),
-    "google/google_moved_recurrence.ics": Expect(skipped=2),
+    "google/google_moved_recurrence.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "google/google_public_holidays_us.ics": Expect(r=111),
-    "google/google_x_location.ics": Expect(skipped=1),
+    "google/google_x_location.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "google/google_x_wr_timezone_simple_events.ics": Expect(r=2),
     "malformed/airbnb_duplicate_uid_edited.ics": Expect(Platform.AIRBNB, b=2),
     "malformed/airbnb_merged_duplicate_prodid.ics": Expect(Platform.AIRBNB, r=173, b=3),
     "malformed/airbnb_pasted_leading_blank_line.ics": Expect(Platform.AIRBNB, r=25, b=2, w=1),
     "malformed/airbnb_shaped_clash_placeholder_uids.ics": Expect(Platform.AIRBNB, b=2),
     "malformed/airbnb_shaped_dtend_before_dtstart.ics": Expect(Platform.AIRBNB, b=2, skipped=1),
-    "malformed/bad_ms_tz.ics": Expect(skipped=1),
-    "malformed/bad_rrule.ics": Expect(skipped=3),
+    "malformed/bad_ms_tz.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "malformed/bad_rrule.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "malformed/bad_utc_offset.ics": Expect(error="invalid"),
     "malformed/blank_line_mid.ics": Expect(),
     "malformed/blank_lines_inside_folds.ics": Expect(r=3),  # multiple=True recovers both calendars
     "malformed/booking_placeholder_garbage_line.ics": Expect(),
     "malformed/date_without_value_param.ics": Expect(r=1),
-    "malformed/double_semicolon_param.ics": Expect(skipped=1),
-    "malformed/empty_exdate_google.ics": Expect(skipped=2),
+    "malformed/double_semicolon_param.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "malformed/empty_exdate_google.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "malformed/empty_param_value.ics": Expect(error="invalid"),
-    "malformed/end_before_start.ics": Expect(skipped=1),
+    "malformed/end_before_start.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "malformed/event_without_uid.ics": Expect(r=1),
-    "malformed/exdate_utc_vs_tzid_start.ics": Expect(skipped=1),
+    "malformed/exdate_utc_vs_tzid_start.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "malformed/fuzz_vtimezone_lone_cr.ics": Expect(error="invalid"),
-    "malformed/huge_duration.ics": Expect(skipped=1),
-    "malformed/invalid_dtstart_and_dtend.ics": Expect(skipped=1),
-    "malformed/invalid_dtstart_value.ics": Expect(skipped=1),
+    "malformed/huge_duration.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "malformed/invalid_dtstart_and_dtend.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "malformed/invalid_dtstart_value.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "malformed/large_file_late_error.ics": Expect(r=394, skipped=7),
-    "malformed/missing_colon.ics": Expect(skipped=1),
+    "malformed/missing_colon.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "malformed/newline_junk.ics": Expect(),
     "malformed/no_vcalendar_props_colon_summary.ics": Expect(error="truncated"),
     "malformed/stray_line_x.ics": Expect(error="invalid"),
@@ -120,42 +121,46 @@ EXPECTED = {
     "other_ota/agoda_2025-11.ics": Expect(Platform.AGODA, r=1, today="2025-11-07"),
     "other_ota/ownerrez_2023.ics": Expect(r=1),
     "other_ota/wimdu_2015.ics": Expect(r=3),
-    "outlook/exchange_cdo_missing_event.ics": Expect(skipped=1),
+    "outlook/exchange_cdo_missing_event.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "outlook/exchange_ms_timezones.ics": Expect(r=2, skipped=2),
-    "outlook/exchange_quoted_tzid_rrule.ics": Expect(skipped=1),
-    "outlook/exchange_whole_day_moved_recurrence.ics": Expect(skipped=2),
+    "outlook/exchange_quoted_tzid_rrule.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "outlook/exchange_whole_day_moved_recurrence.ics": Expect(
+        error="unusable"
+    ),  # events, none usable: a failed download
     "outlook/office365_nz_tz.ics": Expect(r=2, skipped=1),
     "outlook/office365_windows_tz_kalender.ics": Expect(r=1),
     "outlook/owa_2012.ics": Expect(r=3, skipped=1),
-    "rfc_edge/allday_same_day_dtend_calendarlabs.ics": Expect(skipped=1),
-    "rfc_edge/altrep_escaped_commas_folded.ics": Expect(skipped=1),
+    "rfc_edge/allday_same_day_dtend_calendarlabs.ics": Expect(
+        error="unusable"
+    ),  # events, none usable: a failed download
+    "rfc_edge/altrep_escaped_commas_folded.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "rfc_edge/bom_empty_calendar.ics": Expect(),
     "rfc_edge/categories_escaped_commas.ics": Expect(r=1),
-    "rfc_edge/date_same_start_end.ics": Expect(skipped=1),
-    "rfc_edge/date_with_duration.ics": Expect(skipped=1),
+    "rfc_edge/date_same_start_end.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "rfc_edge/date_with_duration.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "rfc_edge/datetime_vtimezone.ics": Expect(r=1),
     "rfc_edge/dt_no_end_utc.ics": Expect(r=1),
     "rfc_edge/duration_instead_of_dtend.ics": Expect(r=3),
     "rfc_edge/duration_instead_of_dtend_google.ics": Expect(r=1),
     "rfc_edge/emoji_summary.ics": Expect(r=1),
-    "rfc_edge/event_escaped_characters.ics": Expect(skipped=1),
-    "rfc_edge/exdate_multiple_lines.ics": Expect(skipped=1),
+    "rfc_edge/event_escaped_characters.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "rfc_edge/exdate_multiple_lines.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "rfc_edge/floating_datetime.ics": Expect(r=1),
-    "rfc_edge/folding_multi_space.ics": Expect(skipped=1),
+    "rfc_edge/folding_multi_space.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "rfc_edge/integer_tzid.ics": Expect(r=2),
     "rfc_edge/missing_dtend.ics": Expect(r=4),
-    "rfc_edge/mixed_date_and_datetime.ics": Expect(skipped=1),
+    "rfc_edge/mixed_date_and_datetime.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "rfc_edge/multiple_root_components.ics": Expect(),
-    "rfc_edge/multiple_vcalendars.ics": Expect(skipped=2),
+    "rfc_edge/multiple_vcalendars.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "rfc_edge/negative_duration.ics": Expect(r=1),
     "rfc_edge/non_ascii_tzid.ics": Expect(r=1),
     "rfc_edge/only_dtstart_date.ics": Expect(r=1),
     "rfc_edge/proton_value_param_on_summary.ics": Expect(r=1),
-    "rfc_edge/rfc6868_param_caret_escapes.ics": Expect(skipped=1),
-    "rfc_edge/rrule_exdate.ics": Expect(skipped=1),
-    "rfc_edge/rrule_exdate_one_deleted.ics": Expect(skipped=1),
-    "rfc_edge/status_cancelled.ics": Expect(skipped=2),
-    "rfc_edge/tzid_without_vtimezone.ics": Expect(skipped=3),
+    "rfc_edge/rfc6868_param_caret_escapes.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "rfc_edge/rrule_exdate.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "rfc_edge/rrule_exdate_one_deleted.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "rfc_edge/status_cancelled.ics": Expect(error="unusable"),  # events, none usable: a failed download
+    "rfc_edge/tzid_without_vtimezone.ics": Expect(error="unusable"),  # events, none usable: a failed download
     "rfc_edge/unicode_calname.ics": Expect(),
     "rfc_edge/url_escaping.ics": Expect(r=1),
     "rfc_edge/utf8_french.ics": Expect(),

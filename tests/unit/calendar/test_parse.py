@@ -328,8 +328,34 @@ def test_far_future_is_only_absurd_relative_to_today() -> None:
 
 
 def test_skipped_event_without_uid_has_a_bare_code() -> None:
-    feed = parse(calendar("BEGIN:VEVENT", "SUMMARY:no dates", "END:VEVENT"))
-    assert (feed.events, feed.skipped, feed.problems) == ([], 1, ["no_dtstart"])
+    feed = parse(calendar("BEGIN:VEVENT", "SUMMARY:no dates", "END:VEVENT", *vevent("ok", "20260320", "20260322")))
+    assert ([e.uid for e in feed.events], feed.skipped, feed.problems) == (["ok"], 1, ["no_dtstart"])
+
+
+@pytest.mark.parametrize(
+    "garbled",
+    [
+        ("BEGIN:VEVENT", "UID:d", "DTSTART;VALUE=DATE:2026-03-01", "DTEND;VALUE=DATE:2026-03-03", "END:VEVENT"),
+        ("BEGIN:VEVENT", "UID:r", "DTSTART;VALUE=DATE:20260301", "DTEND;VALUE=DATE:20260302", "RRULE:FREQ=DAILY",
+         "END:VEVENT"),
+    ],
+    ids=["dates_with_dashes", "every_event_recurring"],
+)  # fmt: skip
+def test_a_download_with_events_and_none_usable_is_a_failure_not_an_empty_calendar(garbled) -> None:
+    """Read as empty, it would start cancelling every stay (issue 15): it is a failed download instead."""
+    with pytest.raises(FeedParseError) as caught:
+        parse(calendar(*garbled, *garbled[:1], "UID:x", *garbled[2:]))
+    assert caught.value.reason == "unusable"
+    assert parse(calendar()).events == []  # a calendar without events is still an empty calendar
+
+
+def test_an_event_icalendar_cannot_read_is_skipped_alone() -> None:
+    body = calendar(
+        "BEGIN:VEVENT", "UID:dir", "DTSTART;TZID=Europe:20260310T150000", "DTEND;TZID=Europe:20260312T110000",
+        "END:VEVENT", *vevent("ok", "20260320", "20260322"),
+    )  # fmt: skip
+    feed = parse(body)
+    assert [e.uid for e in feed.events] == ["ok"] and feed.skipped == 1
 
 
 def test_line_icalendar_cannot_split_breaks_only_its_event() -> None:
