@@ -1,11 +1,20 @@
 """Every CallbackData the bot uses, in one place so prefixes never collide. Telegram allows 64 bytes.
 
-Ids in callback data are never trusted: handlers re-check them against the pressing user's access.
+Ids in callback data are never trusted: handlers re-check them against the pressing user's access. Their range
+is checked when the data is parsed: data out of range (a forged 60-digit id) matches no handler, so the press gets
+the "expired" answer and never reaches the database.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+Id = Annotated[int, Field(ge=0, le=2**63 - 1)]  # a database id: what SQLite and PostgreSQL's bigint hold
+Year = Annotated[int, Field(ge=1900, le=2200)]
+Month = Annotated[int, Field(ge=1, le=12)]
 
 
 class MenuCB(CallbackData, prefix="m"):
@@ -13,55 +22,55 @@ class MenuCB(CallbackData, prefix="m"):
 
 
 class PropertyCB(CallbackData, prefix="p"):
-    id: int
+    id: Id
     action: str = "open"  # open | edit | field | archive | archive_yes | feeds | add_feed | calendar
 
 
 class FeedCB(CallbackData, prefix="f"):
-    id: int
+    id: Id
     action: str = "open"  # open | remove | remove_yes | echo
 
 
 class BookingCB(CallbackData, prefix="b"):
-    id: int
+    id: Id
     action: str = "open"  # open | fill | cancel | cancel_yes | edit_dates
 
 
 class ConflictCB(CallbackData, prefix="c"):
-    id: int
+    id: Id
     action: str = "open"  # open | resolve | echo | echo_feed | snooze
 
 
 class PageCB(CallbackData, prefix="pg"):
     list: str  # upcoming | conflicts | properties
-    page: int
+    page: Annotated[int, Field(ge=0, le=100_000)]
 
 
 class DayCB(CallbackData, prefix="d"):
     """The inline date picker: pick a day, or move to another month (day == 0)."""
 
-    y: int
-    m: int
-    day: int = 0
+    y: Year
+    m: Month
+    day: Annotated[int, Field(ge=0, le=31)] = 0
 
 
 class MonthCB(CallbackData, prefix="mo"):
-    p: int  # property id
-    y: int
-    m: int
+    p: Id  # property id
+    y: Year
+    m: Month
 
 
 class KindCB(CallbackData, prefix="k"):
     """A new direct entry for property `id`: action is reservation | block."""
 
-    id: int
+    id: Id
     action: str
 
 
 class DocCB(CallbackData, prefix="dc"):
     """The documents of booking `id`: action menu | kind | make | skip | stop, with the choices made so far."""
 
-    id: int
+    id: Id
     action: str = "menu"
     kind: str = ""  # authorization | checkin | receipt
     lang: str = ""  # pt_BR | en: the document's language
@@ -71,14 +80,14 @@ class DocCB(CallbackData, prefix="dc"):
 class DocFileCB(CallbackData, prefix="df"):
     """A document made before (documents.id), sent again unchanged."""
 
-    id: int
+    id: Id
 
 
 class DocSetupCB(CallbackData, prefix="ds"):
     """Document settings of property `id` (0: pick one): open | pick | info | info_skip | tpl | get | revert |
     revert_yes. `key` is an info field or a document kind; `lang` a template's language."""
 
-    id: int
+    id: Id
     action: str = "open"
     key: str = ""
     lang: str = ""
@@ -87,6 +96,6 @@ class DocSetupCB(CallbackData, prefix="ds"):
 class UploadCB(CallbackData, prefix="up"):
     """Where an uploaded template goes: property `id`, then `kind`, then `lang`."""
 
-    id: int
+    id: Id
     kind: str = ""
     lang: str = ""

@@ -7,13 +7,14 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
+from bot.keyboards.callbacks import Id
 from domain.export import ExportLinks
 
 
 class ExportCB(CallbackData, prefix="exp"):
     """The id is re-checked against the pressing user's access on every press."""
 
-    id: int
+    id: Id
     action: str  # show | rotate | yes | no
 
 

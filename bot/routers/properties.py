@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from aiogram import F, Router
@@ -15,6 +15,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from babel.numbers import list_currencies
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Is
@@ -34,7 +35,7 @@ from storage.models import User
 
 
 class OptCB(CallbackData, prefix="o"):
-    i: int  # index into the current step's options; -1 = skip
+    i: Annotated[int, Field(ge=-1, le=1_000)]  # index into the current step's options; -1 = skip
 
 
 def _timezone(text: str) -> str:

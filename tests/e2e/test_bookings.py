@@ -216,6 +216,10 @@ async def test_buttons_from_a_deleted_booking_and_strangers(owner: Lumina, langu
     )
     assert calls["answerCallbackQuery"][0]["text"] == t["private"]
     assert "editMessageText" not in calls
+    # forged data out of any id's range (issue 15): refused when parsed, before the database sees it
+    for forged in ("b:" + "9" * 60 + ":open", "b:-5:open", "mo:1:2026:13", "pg:upcoming:99999999999"):
+        calls = await owner.press(OWNER, forged, message_id=card["message_id"])
+        assert calls["answerCallbackQuery"][0]["text"] == t["expired"]
 
 
 @pytest.mark.parametrize("language", ["en"])

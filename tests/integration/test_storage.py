@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage import migrate
+from storage.db import create_engine
 from storage.models import Booking, Feed, Property, User
 from tests.conftest import reset_postgres_schema
 
@@ -85,3 +87,16 @@ async def test_migrations_downgrade_to_base_and_upgrade_again(migrated_database,
     if backend == "postgresql":  # leave the shared database as the session fixture made it
         await reset_postgres_schema(url)
         migrate.upgrade(url)
+
+
+async def test_sql_parameters_never_reach_the_logs(database_url, caplog):
+    """At LUMINA_LOG_LEVEL=DEBUG SQLAlchemy logs every statement: the values (door codes, feed URLs with their
+    tokens) stay out, also from error messages."""
+    engine = create_engine(database_url, echo=True)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="sqlalchemy.engine"):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT :secret"), {"secret": "door-code-4711"})
+        assert "SELECT" in caplog.text and "door-code-4711" not in caplog.text
+    finally:
+        await engine.dispose()
