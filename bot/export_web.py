@@ -1,8 +1,9 @@
 """GET/HEAD /ical/<token>/<target>.ics: the channel export feed over HTTP, with conditional requests.
 
 The platforms poll these URLs (Airbnb roughly every few hours, others more often), so an unchanged feed is
-answered with 304 from its ETag. Misses are counted per client address: a token has 192 random bits, but a
-client that keeps guessing gets 429 instead of more answers.
+answered with 304 from its ETag. Misses are counted per client address (as seen through LUMINA_TRUSTED_PROXIES): a
+token has 192 random bits, but a client that keeps guessing gets 429 instead of more answers. A valid token is
+never limited.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.utils import format_datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from aiohttp import hdrs, web
 
@@ -74,18 +76,19 @@ class ExportFeedHandler:
         self._limiter = limiter
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        # Behind a reverse proxy, request.remote is the proxy unless aiohttp is told to trust X-Forwarded-For.
-        address = request.remote or "unknown"
-        wait = self._limiter.retry_after(address)
-        if wait is not None:
-            return web.Response(
-                status=429, text="Too many requests\n", headers={hdrs.RETRY_AFTER: str(wait), **_NO_STORE}
-            )
         async with self._services.sessions() as session:
             feed = await load_export_feed(
                 session, request.match_info["token"], request.match_info["target"], now=self._services.clock()
             )
         if feed is None:
+            # Only misses are limited, per client: a valid token is always served, so guessers behind the same
+            # proxy as Airbnb or Booking.com can never lock the platforms out.
+            address = client_address(request, self._services.settings.trusted_proxies)
+            wait = self._limiter.retry_after(address)
+            if wait is not None:
+                return web.Response(
+                    status=429, text="Too many requests\n", headers={hdrs.RETRY_AFTER: str(wait), **_NO_STORE}
+                )
             self._limiter.record_miss(address)
             return web.Response(status=404, text=_NOT_FOUND, headers=_NO_STORE)
         headers = {
@@ -96,6 +99,27 @@ class ExportFeedHandler:
         if not_modified(request, feed):
             return web.Response(status=304, headers=headers)
         return web.Response(body=feed.body, content_type="text/calendar", charset="utf-8", headers=headers)
+
+
+def client_address(request: web.Request, trusted: Sequence[IPv4Network | IPv6Network]) -> str:
+    """The client as the trusted proxies saw it: walking X-Forwarded-For from the right, the first address that is
+    not one of them. Without trusted proxies (or from anyone else) the connecting address, whatever the header says."""
+    address = request.remote or "unknown"
+    if not trusted or not _within(address, trusted):
+        return address
+    for hop in reversed(request.headers.getall(hdrs.X_FORWARDED_FOR, [])):
+        for candidate in reversed([part.strip() for part in hop.split(",")]):
+            if not _within(candidate, trusted):
+                return candidate or address
+    return address
+
+
+def _within(address: str, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def not_modified(request: web.Request, feed: ExportFeed) -> bool:

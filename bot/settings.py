@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite file under data_dir
     telegram_api_base: str | None = None  # e.g. a local Bot API server; tests point it at a fake
     owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    # Reverse proxies in front of the web app (addresses or networks): only their X-Forwarded-For is believed.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None  # how the platforms reach the web app, e.g. https://lumina.example.com
@@ -56,7 +59,7 @@ class Settings(BaseSettings):
     soffice_path: str = "soffice"  # LibreOffice, a name on PATH or a path, for PDFs; "" turns PDF off
     pdf_timeout: float = Field(default=60.0, gt=0, description="seconds a PDF conversion may take")
 
-    @field_validator("owner_ids", mode="before")
+    @field_validator("owner_ids", "trusted_proxies", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):

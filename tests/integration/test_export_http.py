@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from ipaddress import ip_network
 
 import pytest
 from aiohttp import ClientResponse
@@ -208,11 +209,24 @@ async def test_repeated_misses_are_rate_limited_then_forgiven(web: Web):
     assert limited.status == 429
     assert 0 < int(limited.headers["Retry-After"]) <= 600
     assert "Apto" not in await limited.text()
-    # while limited, even the right token gets nothing: a hit must not be told apart from a miss
-    assert (await web.client.get(web.url())).status == 429
-    web.monotonic.value += 601
+    # a valid token is never limited: behind one proxy, guessers must not lock Airbnb and Booking.com out
     assert (await web.client.get(web.url())).status == 200
+    web.monotonic.value += 601
     assert (await web.client.get(web.url(token="garbage"))).status == 404
+
+
+async def test_misses_are_counted_per_client_behind_a_trusted_proxy(web: Web):
+    web.services.settings.trusted_proxies = [ip_network("127.0.0.0/8")]
+    guesser, airbnb = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.9, 127.0.0.1"}
+    for n in range(20):
+        assert (await web.client.get(web.url(token=f"{n}-x"), headers=guesser)).status == 404
+    assert (await web.client.get(web.url(token="garbage"), headers=guesser)).status == 429
+    assert (await web.client.get(web.url(token="typo"), headers=airbnb)).status == 404  # another client
+    # without a trusted proxy the header is not believed: every request is the connecting address
+    web.services.settings.trusted_proxies = []
+    for n in range(20):
+        assert (await web.client.get(web.url(token=f"{n}-y"), headers=airbnb)).status == 404
+    assert (await web.client.get(web.url(token="z"), headers=guesser)).status == 429
 
 
 async def test_hits_are_never_limited(web: Web):
