@@ -9,6 +9,7 @@ apply_download(), one feed per transaction.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -265,7 +266,9 @@ async def apply_download(
     today = property_today(prop, now)
     if download.status == "ok":
         fingerprint = fingerprint or content_fingerprint(download.body)
-    read = _read(feed, download, fingerprint, tz=tz, today=today, cache=parse_cache)
+    # Parsing is the CPU-heavy step: in a worker thread the event loop (chat, deliveries, the export feeds) keeps
+    # answering while a big calendar is read. Writes are serialized, so one thread at a time uses the parse cache.
+    read = await asyncio.to_thread(_read, feed, download, fingerprint, tz=tz, today=today, cache=parse_cache)
     alerts = PropertyAlerts(session, prop, now=now)
     run = _run_values(feed.id, download, now)
     if isinstance(read, tuple):

@@ -22,6 +22,7 @@ def failure_reason(reason: str | None) -> str:
         "unusable": _("none of the calendar's events could be read, so nothing was changed. I will try again."),
         "timeout": _("the platform took too long to answer. I will try again."),
         "too_large": _("the calendar is too large."),
+        "too_many_events": _("the calendar has far more events than a rental calendar can have."),
         "http_error": _("the platform answered with an error. If it persists, copy the export link again."),
         "dns": _("the address does not exist. Check the link."),
         "connect": _("could not connect to the platform. I will try again."),

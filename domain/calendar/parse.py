@@ -26,6 +26,7 @@ _MIN_YEAR = 1970
 _MAX_YEARS_AHEAD = timedelta(days=3653)  # 10 years
 _MAX_NIGHTS = 1096  # 3 years
 _MAX_UID = 255  # bookings.uid
+MAX_EVENTS = 5_000  # per download
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,10 @@ def parse_feed(
         platform = platform or detect_platform(uids=(), prodid=None, url=url)
         return ParsedFeed(platform=platform, empty_body=True)
     _check_text(text)
+    events = text.count("BEGIN:VEVENT")
+    if events > MAX_EVENTS:
+        # Real rental calendars have hundreds of events; tens of thousands is a runaway feed (or an attack).
+        raise FeedParseError("too_many_events", f"{events} events, at most {MAX_EVENTS} are read")
     if cache is not None and cache_key is not None:
         prodids, outcomes = cache.read(cache_key, text, tz)
         classify = cache.classifier(cache_key)
