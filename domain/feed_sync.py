@@ -267,7 +267,7 @@ async def apply_download(
     if download.status == "ok":
         fingerprint = fingerprint or content_fingerprint(download.body)
     # Parsing is the CPU-heavy step: in a worker thread the event loop (chat, deliveries, the export feeds) keeps
-    # answering while a big calendar is read. Writes are serialized, so one thread at a time uses the parse cache.
+    # answering while a big calendar is read.
     read = await asyncio.to_thread(_read, feed, download, fingerprint, tz=tz, today=today, cache=parse_cache)
     alerts = PropertyAlerts(session, prop, now=now)
     run = _run_values(feed.id, download, now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -385,6 +386,8 @@ class ParseCache:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._bytes = 0
         self.parsed_blocks = self.reused_blocks = 0  # for benchmarks and tests
+        # Feeds are parsed in worker threads, and a chat's /sync may run beside the scheduled sync.
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -394,13 +397,18 @@ class ParseCache:
         return self._bytes
 
     def discard(self, key: Hashable) -> None:
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._bytes -= entry.size
+        with self._lock:
+            entry = self._entries.pop(key, None)
+            if entry is not None:
+                self._bytes -= entry.size
 
     def read(self, key: Hashable, text: str, tz: ZoneInfo) -> tuple[list[str], list[_Outcome]]:
         """The calendar's PRODIDs and its events' outcomes, as _read_components(_parse_components(text)) gives
         them, parsing only the blocks this feed's previous download did not have. Raises FeedParseError the same."""
+        with self._lock:
+            return self._read(key, text, tz)
+
+    def _read(self, key: Hashable, text: str, tz: ZoneInfo) -> tuple[list[str], list[_Outcome]]:
         split = _split(text, tz)
         entry = self._entries.get(key)
         if split is None or entry is None or entry.frame != split.frame:
@@ -435,12 +443,13 @@ class ParseCache:
     def classifier(self, key: Hashable) -> Classifier:
         """classify_event, remembering the answers for this feed's events. Only the answers the current download
         asks for are kept for the next one, so the memo stays the size of the feed."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return classify_event
-        previous: dict[tuple[Platform, str, str], Classification] = entry.classes
-        current: dict[tuple[Platform, str, str], Classification] = {}
-        entry.classes = current
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return classify_event
+            previous: dict[tuple[Platform, str, str], Classification] = entry.classes
+            current: dict[tuple[Platform, str, str], Classification] = {}
+            entry.classes = current
 
         def classify(platform: Platform, summary: str, description: str) -> Classification:
             args = (platform, summary, description)

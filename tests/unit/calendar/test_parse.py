@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.calendar import FeedEvent, FeedParseError, Kind, ParsedFeed, Platform, parse_feed
+from domain.calendar.parse import MAX_EVENTS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ical"
 ROME = ZoneInfo("Europe/Rome")
@@ -347,6 +348,14 @@ def test_a_download_with_events_and_none_usable_is_a_failure_not_an_empty_calend
         parse(calendar(*garbled, *garbled[:1], "UID:x", *garbled[2:]))
     assert caught.value.reason == "unusable"
     assert parse(calendar()).events == []  # a calendar without events is still an empty calendar
+
+
+def test_a_runaway_feed_is_refused_before_it_is_parsed() -> None:
+    at_limit = [line for i in range(MAX_EVENTS) for line in vevent(f"u{i}", "20260310", "20260312")]
+    assert len(parse(calendar(*at_limit)).events) == MAX_EVENTS
+    with pytest.raises(FeedParseError) as caught:
+        parse(calendar(*at_limit, *vevent("one-more", "20260320", "20260322")))
+    assert caught.value.reason == "too_many_events"
 
 
 def test_an_event_icalendar_cannot_read_is_skipped_alone() -> None:
