@@ -23,6 +23,7 @@ from bot.commands import publish_commands
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import UnitOfWorkMiddleware
 from bot.routers import get_routers
+from bot.routers.documents import pdf_converter
 from bot.routers.errors import on_error
 from bot.sender import TelegramSender
 from bot.services import Health, Services, build_services
@@ -161,6 +162,7 @@ class Application:
         if self.setup_code is not None:
             await self._announce_setup_code(self.setup_code)
         self._start_scheduler()
+        await asyncio.to_thread(_log_pdf, self.settings)
         with contextlib.suppress(Exception):  # Telegram may be down at start; polling retries on its own
             await publish_commands(self.bot, self.settings.default_locale)
         self._polling = asyncio.create_task(
@@ -218,3 +220,15 @@ class Application:
         await self.services.fetcher.aclose()
         await self.bot.session.close()
         await self.services.engine.dispose()
+
+
+def _log_pdf(settings: Settings) -> None:
+    """Say once how documents become PDFs here (finding soffice and testing `unshare` take a moment: in a thread)."""
+    converter = pdf_converter(settings.soffice_path, settings.pdf_timeout)
+    if not converter.available:
+        log.info("PDF documents are off: LibreOffice (soffice) was not found")
+    elif converter.isolation:
+        log.info("PDF documents: LibreOffice runs without network (%s)", " ".join(converter.isolation))
+    else:
+        log.warning("PDF documents: LibreOffice runs with network access (this machine does not allow "
+                    "unshare --net); uploaded templates are still refused if they link outside")

@@ -35,8 +35,9 @@ from domain.documents import service
 from domain.documents.answers import parse_answer, parse_info
 from domain.documents.context import INFO_KEYS, KINDS, SKIPPABLE_INFO, Need, template_file_name
 from domain.documents.defaults import templates_dir
+from domain.documents.package import MAX_TEMPLATE_BYTES
 from domain.documents.pdf import PdfConverter, PdfError, find_soffice
-from domain.documents.render import MAX_TEMPLATE_BYTES, TemplateProblem, check_docx_file
+from domain.documents.problem import TemplateProblem
 from domain.inputs import InputError
 from domain.properties import property_for, visible_properties, visible_property_ids
 from storage.models import Booking, Property, User
@@ -336,7 +337,7 @@ def get_router() -> Router:
             await message.answer(views.no_manageable_properties())
             return
         try:
-            check_docx_file(await _download(bot, document.file_id))
+            await service.check_file(await _download(bot, document.file_id))
         except TemplateProblem as problem:
             await message.answer(views.problem_text(problem, "authorization"))
             return

@@ -10,7 +10,8 @@ from bot.keyboards.callbacks import BookingCB, DocCB, DocFileCB, DocSetupCB, Men
 from bot.keyboards.common import button
 from bot.views.format import day, esc, moment, short_day
 from domain.documents.context import INFO_KEYS, KIND_FIELDS, KINDS, LIST_FIELDS, SECRET_INFO, Need
-from domain.documents.render import MAX_TEMPLATE_BYTES, TemplateProblem
+from domain.documents.package import MAX_TEMPLATE_BYTES
+from domain.documents.problem import TemplateProblem
 from domain.documents.service import DocumentInfo, Missing, UploadInfo
 from storage.models import Booking, Property
 
@@ -341,6 +342,12 @@ def problem_text(problem: TemplateProblem, kind: str) -> str:
         return _("That file is larger than {mb} MB. Send a smaller .docx.").format(mb=limit)
     if problem.code == "not_docx":
         return _("That is not a Word .docx file. Save it as .docx (Word 2007 or later) and send it again.")
+    if problem.code == "active":
+        return _("I refused this file: it contains {what}, which Word or LibreOffice would run or fetch on their own. "
+                 "Remove it and send the file again.").format(what=_active_content(problem.detail))
+    if problem.code == "limits":
+        return _("Filling in this template took too much time or memory, so I refused it. Simplify it (fewer "
+                 "filters, smaller pictures) and send it again.")
     if problem.code == "syntax":
         return _("The template has a mistake in its fields: {detail}. Fix it in Word and send it again.").format(
             detail=esc(problem.detail)
@@ -362,6 +369,14 @@ def problem_text(problem: TemplateProblem, kind: str) -> str:
     return _("The template could not be filled in with a sample booking: {detail}. Fix it and send it again.").format(
         detail=esc(problem.detail or "—")
     )
+
+
+def _active_content(detail: str) -> str:
+    if detail.startswith("field "):
+        return _("a {name} field").format(name=f"<code>{esc(detail.removeprefix('field '))}</code>")
+    if detail == "external_link":
+        return _("a link to a file outside the document")
+    return _("macros or embedded objects")
 
 
 def not_word_file() -> str:

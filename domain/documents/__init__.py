@@ -10,6 +10,6 @@
 """
 
 from domain.documents.context import FIELDS, KINDS, LOCALES, DocumentData, Need, Person
-from domain.documents.render import TemplateProblem
+from domain.documents.problem import TemplateProblem
 
 __all__ = ["FIELDS", "KINDS", "LOCALES", "DocumentData", "Need", "Person", "TemplateProblem"]

@@ -4,18 +4,27 @@ Each conversion runs in its own temporary folder with its own LibreOffice user p
 (`-env:UserInstallation=file:///tmp/...`): two conversions never share a profile, which LibreOffice does not
 allow, and nothing is left behind. The child runs in its own process group, so a timeout kills soffice.bin too.
 It is awaited as a subprocess: the event loop keeps serving other chats meanwhile.
+
+LibreOffice runs without a network where the machine allows it (`unshare --net`, a new network namespace with no
+interface up): a document that slipped a link past the template checks still fetches nothing. Where namespaces are
+not allowed (most containers), it runs as it is and the template checks are the fence; `lumina run` logs which.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import weakref
+from functools import cache
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 PDF_MAGIC = b"%PDF-"
 
@@ -38,9 +47,26 @@ def find_soffice(configured: str) -> str | None:
     return found
 
 
+@cache
+def no_network_prefix() -> tuple[str, ...]:
+    """The command that runs a program without any network here: `unshare --net` as root, with a user namespace
+    otherwise; () where neither is allowed (checked once, by running it)."""
+    unshare = shutil.which("unshare")
+    for prefix in ((unshare, "--net"), (unshare, "--net", "--map-root-user")) if unshare else ():
+        try:
+            if subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0:
+                return prefix
+        except (OSError, subprocess.TimeoutExpired):
+            break
+    return ()
+
+
 class PdfConverter:
-    def __init__(self, soffice: str | None, *, timeout: float = 60.0, parallel: int = 2) -> None:
+    def __init__(
+        self, soffice: str | None, *, timeout: float = 60.0, parallel: int = 2, isolate: bool = True
+    ) -> None:  # fmt: skip
         self.soffice = soffice
+        self.isolation = no_network_prefix() if soffice and isolate else ()
         self.timeout = timeout
         self.parallel = parallel
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
@@ -68,8 +94,8 @@ class PdfConverter:
         folder = await asyncio.to_thread(_prepare, docx)
         try:
             process = await asyncio.create_subprocess_exec(
-                soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless", "--invisible",
-                "--nologo", "--norestore", "--nolockcheck", "--nodefault", "--convert-to", "pdf",
+                *self.isolation, soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
+                "--invisible", "--nologo", "--norestore", "--nolockcheck", "--nodefault", "--convert-to", "pdf",
                 "--outdir", str(folder), str(folder / "document.docx"),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True, env={**os.environ, "HOME": str(folder)},

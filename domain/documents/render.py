@@ -1,15 +1,19 @@
 """Rendering .docx templates with docxtpl, in a sandbox, and checking a host's own template before it is accepted.
 
-A template is Jinja inside Word XML. A host's template is untrusted code, so it is held to three fences:
+A template is Jinja inside Word XML. A host's template is untrusted code, so it is held to four fences:
 
-1. the file itself: a real .docx zip, at most 2 MB, that does not inflate into something huge;
+1. the file itself (domain.documents.package): a real .docx, not a zip bomb, with no macros, outside links or
+   fields that read files;
 2. a static check of every Jinja part docxtpl renders (body, headers, footers, footnotes, document properties):
    no underscored names or attributes, no function or method calls, no include/import/extends, no macros, no
-   autoescape switches, no repetition operators, only a short list of filters and tests, and loops only over the
+   `{% set %}` (nothing can grow a string round after round), no autoescape switches, no repetition or `%`
+   operators (`'%0100000000d' % 1` is 100 MB), only a short list of filters and tests, and loops only over the
    lists we give (`guests`, `companions`), at most two deep;
 3. rendering in jinja2's SandboxedEnvironment with no globals and StrictUndefined, with plain data only (strings
-   and lists of dicts of strings), so whatever slips past the check still cannot reach an object's internals or
-   print a blank.
+   and lists of dicts of strings), printing only plain values of bounded length, so whatever slips past the check
+   still cannot reach an object's internals, show a repr (`{{ guests.pop }}`, `{{ loop }}`) or print a blank;
+4. checking and rendering a host's template in a worker process with CPU, memory and time limits
+   (domain.documents.worker), so what all of that still lets through costs a refusal, not the bot.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-import zipfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,17 +28,16 @@ from typing import Any
 
 from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from domain.documents.context import FIELDS, LIST_FIELDS
+from domain.documents.package import check_docx_file
+from domain.documents.problem import TemplateProblem
 
-MAX_TEMPLATE_BYTES = 2 * 1024 * 1024
-MAX_INFLATED_BYTES = 40 * 1024 * 1024  # all parts of the zip, uncompressed
-MAX_ZIP_ENTRIES = 2000
 MAX_LOOP_DEPTH = 2
-DOCX_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+MAX_PRINTED = 10_000  # characters one {{ … }} may print: a field is a name or an address, not a book
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")  # the ones docxtpl renders
 
@@ -50,16 +52,6 @@ ALLOWED_TESTS = frozenset({
 })  # fmt: skip
 
 
-class TemplateProblem(Exception):
-    """Why a template was refused. `code`: not_docx | too_large | syntax | outside | unknown_fields | render."""
-
-    def __init__(self, code: str, detail: str = "", *, unknown: tuple[str, ...] = ()) -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
-        self.unknown = unknown
-
-
 @dataclass(frozen=True, slots=True)
 class TemplateCheck:
     """An accepted template: the fields it uses, and its rendering of the sample booking (to show the host)."""
@@ -68,9 +60,31 @@ class TemplateCheck:
     sample: bytes
 
 
+def _printable(value: Any) -> Any:
+    """What `{{ … }}` may print: text and numbers of bounded length, never an object's repr."""
+    if isinstance(value, Undefined):
+        return value  # StrictUndefined fails when printed, naming the field
+    if value is not None and not isinstance(value, str | int | float):
+        raise SecurityError(f"prints a {type(value).__name__}, not a value")
+    if isinstance(value, str) and len(value) > MAX_PRINTED:
+        raise SecurityError(f"prints {len(value)} characters")
+    return value
+
+
+class _Sandbox(SandboxedEnvironment):
+    """No `%` formatting on strings at run time either (the static check refuses the operator)."""
+
+    intercepted_binops = frozenset({"%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%" and isinstance(left, str):
+            raise SecurityError("string formatting is not allowed")
+        return super().call_binop(context, operator, left, right)
+
+
 def sandbox(undefined: type[StrictUndefined] = StrictUndefined) -> SandboxedEnvironment:
     """A Jinja environment with no globals, few filters and tests, strict about undefined names."""
-    return _restrict(SandboxedEnvironment(undefined=undefined, autoescape=True))
+    return _restrict(_Sandbox(undefined=undefined, autoescape=True, finalize=_printable))
 
 
 def _restrict(env: SandboxedEnvironment) -> SandboxedEnvironment:
@@ -80,7 +94,7 @@ def _restrict(env: SandboxedEnvironment) -> SandboxedEnvironment:
     return env
 
 
-class _CompiledOnce(SandboxedEnvironment):
+class _CompiledOnce(_Sandbox):
     """The sandbox, compiling each distinct source once. docxtpl hands every part of a template to from_string()
     on every render, and the parts are the same XML each time: compiling them was a third of a render's time.
     Keyed by the whole source's hash, so two templates never share code; thread-safe (renders run in threads)."""
@@ -88,7 +102,7 @@ class _CompiledOnce(SandboxedEnvironment):
     KEPT = 32
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=True)
+        super().__init__(undefined=StrictUndefined, autoescape=True, finalize=_printable)
         self._compiled: OrderedDict[bytes, Template] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -110,27 +124,6 @@ class _CompiledOnce(SandboxedEnvironment):
 
 
 _SHARED = _restrict(_CompiledOnce())
-
-
-# --- the file --------------------------------------------------------------------------------------------------
-
-
-def check_docx_file(content: bytes) -> None:
-    """A real Word document (.docx), not too large and not a zip bomb; raises TemplateProblem otherwise."""
-    if len(content) > MAX_TEMPLATE_BYTES:
-        raise TemplateProblem("too_large")
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            entries = archive.infolist()
-            if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_INFLATED_BYTES:
-                raise TemplateProblem("too_large")
-            names = {e.filename for e in entries}
-            if "[Content_Types].xml" not in names or "word/document.xml" not in names:
-                raise TemplateProblem("not_docx")
-            if DOCX_MAIN_TYPE.encode() not in archive.read("[Content_Types].xml"):
-                raise TemplateProblem("not_docx")  # .docm (macros), .dotx (a Word template) and the like
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, NotImplementedError):
-        raise TemplateProblem("not_docx") from None
 
 
 # --- what the template contains --------------------------------------------------------------------------------
@@ -170,6 +163,10 @@ def _violations(node: nodes.Node, *, depth: int = 0) -> Iterator[str]:
         yield "{% autoescape %}"
     elif isinstance(node, nodes.Mul | nodes.Pow):
         yield "*"
+    elif isinstance(node, nodes.Mod):
+        yield "%"
+    elif isinstance(node, nodes.Assign | nodes.AssignBlock):
+        yield "{% set %}"
     elif isinstance(node, nodes.Filter | nodes.FilterBlock) and getattr(node, "name", None) not in ALLOWED_FILTERS:
         yield f"|{getattr(node, 'name', '?')}"
     elif isinstance(node, nodes.Test) and node.name not in ALLOWED_TESTS:
@@ -262,6 +259,8 @@ def _render_sample(content: bytes, sample: dict[str, Any]) -> bytes:
         raise TemplateProblem("render", _plain_message(str(exc))) from None
     except TemplateError as exc:
         raise TemplateProblem("render", _plain_message(str(exc))) from None
+    except MemoryError:
+        raise  # the worker's memory limit: domain.documents.worker answers it
     except Exception as exc:  # broken XML after rendering, a recursion, anything else: refuse the template
         raise TemplateProblem("render", type(exc).__name__) from None
     probe = DocxTemplate(io.BytesIO(rendered))

@@ -26,7 +26,8 @@ from domain.documents.context import (
     sample_data,
 )
 from domain.documents.defaults import TemplateSource, default_template, fields_of
-from domain.documents.render import TemplateCheck, check_template, render_docx
+from domain.documents.render import TemplateCheck
+from domain.documents.worker import TemplateWorkers
 from domain.properties import audit, property_today, update_property
 from storage.models import Booking, Document, DocumentTemplate, Guest, Property, User
 
@@ -104,10 +105,19 @@ async def active_uploads(session: AsyncSession, property_id: int) -> dict[tuple[
     return {(kind, locale): UploadInfo(kind, locale, version, at) for kind, locale, version, at in rows.all()}
 
 
+# Every template, the host's and ours, is read and rendered in a worker process with CPU, memory and time limits.
+WORKERS = TemplateWorkers()
+
+
+async def check_file(content: bytes) -> None:
+    """Raises TemplateProblem unless `content` is a Word document with nothing active in it."""
+    await WORKERS.check_file(content)
+
+
 async def check_upload(content: bytes, kind: str, locale: str) -> TemplateCheck:
-    """Raises TemplateProblem; runs in a thread (parsing and rendering a docx is CPU work)."""
+    """Raises TemplateProblem, saying why the template cannot be used."""
     sample = build_context(kind, locale, sample_data(), today=sample_data().check_in)
-    return await asyncio.to_thread(check_template, content, kind, sample)
+    return await WORKERS.check(content, kind, sample)
 
 
 async def store_template(
@@ -181,7 +191,7 @@ async def prepare(
     if missing:
         return Missing(missing[0], len(missing))
     context = build_context(kind, locale, data, today=property_today(prop, now))
-    docx = await asyncio.to_thread(render_docx, source.content, context)
+    docx = await WORKERS.render(source.content, context)
     return Rendered(kind, locale, source, docx, file_name(kind, locale, booking.check_in, prop.name, "docx"))
 
 

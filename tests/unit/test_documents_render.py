@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import importlib.util
 import io
+import socket
 import time
 import zipfile
 from datetime import date
@@ -19,15 +20,10 @@ from jinja2.exceptions import SecurityError
 
 from domain.documents.context import KINDS, LOCALES, build_context, sample_data
 from domain.documents.defaults import DEFAULT_VERSION, default_template, fields_of, templates_dir
-from domain.documents.pdf import PdfConverter, PdfError, find_soffice
-from domain.documents.render import (
-    MAX_TEMPLATE_BYTES,
-    TemplateProblem,
-    check_docx_file,
-    check_template,
-    render_docx,
-    used_fields,
-)
+from domain.documents.package import MAX_TEMPLATE_BYTES, check_docx_file
+from domain.documents.pdf import PdfConverter, PdfError, find_soffice, no_network_prefix
+from domain.documents.problem import TemplateProblem
+from domain.documents.render import check_template, render_docx, used_fields
 from tests.support.documents import docx_lines, docx_text, have_pdf_tools, make_template, pdf_text, table_cells
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,11 +243,105 @@ def test_only_real_docx_files_are_read():
     check_docx_file(make_template("fine"))
 
 
+def _patched(replace: dict[str, tuple[bytes, bytes]], extra: dict[str, bytes] | None = None) -> bytes:
+    """make_template("MARK") with `old → new` replaced in the named parts, plus `extra` parts."""
+    with zipfile.ZipFile(io.BytesIO(make_template("MARK"))) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    for name, (old, new) in replace.items():
+        assert old in parts[name]
+        parts[name] = parts[name].replace(old, new)
+    return _zip({**parts, **(extra or {})})
+
+
+RUN = b"<w:r><w:t>MARK</w:t></w:r>"
+RELS = "word/_rels/document.xml.rels"
+TYPES = "[Content_Types].xml"
+
+
+def _field(*instruction: str) -> bytes:
+    """A complex field whose instruction is split over runs, the way Word saves one that was edited."""
+    runs = "".join(f'<w:r><w:instrText xml:space="preserve">{part}</w:instrText></w:r>' for part in instruction)
+    return (f'<w:r><w:fldChar w:fldCharType="begin"/></w:r>{runs}<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            '<w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>').encode()  # fmt: skip
+
+
+def _relationship(kind: str, target: str) -> bytes:
+    return (f'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            f'{kind}" Target="{target}" TargetMode="External"/></Relationships>').encode()  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (lambda: _patched({"word/document.xml": (RUN, _field(" INCLUDE", 'TEXT "/etc/passwd" '))}),
+         "field INCLUDETEXT"),
+        (lambda: _patched({"word/document.xml": (RUN, b'<w:fldSimple w:instr=" INCLUDEPICTURE &quot;http://169.254.169.254/x'
+                                                      b'.png&quot; \\d"><w:r><w:t>x</w:t></w:r></w:fldSimple>')}),
+         "field INCLUDEPICTURE"),
+        (lambda: _patched({"word/document.xml": (RUN, _field('DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc"'))}),
+         "field DDEAUTO"),
+        (lambda: _patched({RELS: (b"</Relationships>", _relationship("image", "http://169.254.169.254/x.png"))}),
+         "external_link"),
+        (lambda: _patched({RELS: (b"</Relationships>", _relationship("hyperlink", "file:///etc/passwd"))}),
+         "external_link"),
+        (lambda: _patched({TYPES: (b"</Types>", b'<Override PartName="/word/vbaProject.bin" ContentType="application/'
+                                                b'vnd.ms-office.vbaProject"/></Types>')},
+                          {"word/vbaProject.bin": b"\0" * 64}),
+         "macros"),
+    ],
+)  # fmt: skip
+def test_files_with_active_content_are_refused(content, detail):
+    with pytest.raises(TemplateProblem) as caught:
+        check_docx_file(content())
+    assert (caught.value.code, caught.value.detail) == ("active", detail)
+
+
+def test_harmless_fields_and_plain_hyperlinks_are_accepted():
+    check_docx_file(_patched({"word/document.xml": (RUN, _field(" PA", "GE ") + _field("NUMPAGES \\* MERGEFORMAT"))}))
+    check_docx_file(_patched({RELS: (b"</Relationships>", _relationship("hyperlink", "https://example.org/rules"))}))
+
+
+def test_the_main_part_must_be_exactly_a_word_document():
+    with pytest.raises(TemplateProblem, match="not_docx"):
+        check_docx_file(_patched({TYPES: (b"document.main+xml", b"document.main+xml.x")}))
+
+
+def test_repetitive_xml_that_inflates_past_the_xml_cap_is_too_large():
+    padding = b"<w:p/>" * (9 * 1024 * 1024 // 6)  # 9 MB of XML, a few KB compressed: the 38 MiB probe, smaller
+    bomb = _patched({"word/document.xml": (RUN, RUN + padding)})
+    assert len(bomb) < 100_000
+    with pytest.raises(TemplateProblem, match="too_large"):
+        check_docx_file(bomb)
+
+
+@pytest.mark.parametrize(
+    "jinja",
+    [
+        "{{ '%0100000000d' % 1 }}",
+        "{{ guest_name % 1 }}",
+        "{% set a = guest_name %}{{ a }}",
+        "{% set a %}x{% endset %}{{ a }}",
+        "{{ guests.pop }}",
+        "{{ self }}",
+        "{% for g in guests %}{{ loop }}{% endfor %}",
+        "{% for g in guests %}{{ g }}{% endfor %}",
+        "{{ guests }}",
+        "{{ guest_name" + "|replace('', guest_name)" * 3 + " }}",  # 20,000 characters
+    ],
+)
+def test_templates_print_only_bounded_plain_values(jinja: str):
+    assert refused(make_template(jinja), "authorization").code == "outside"
+
+
 def test_the_sandbox_holds_even_without_the_static_check():
     with pytest.raises(SecurityError):
         render_docx(make_template("{{ ''.__class__.__mro__[1].__subclasses__() }}"), {})
     with pytest.raises(SecurityError, match="unsafe"):
         render_docx(make_template("{{ cycler.__init__.__globals__ }}"), {})
+    with pytest.raises(SecurityError, match="not a value"):
+        render_docx(make_template("{{ guests.pop }}"), {"guests": []})
+    with pytest.raises(SecurityError, match="formatting"):
+        render_docx(make_template("{{ '%0100000000d' % 1 }}"), {})
 
 
 # --- PDF --------------------------------------------------------------------------------------------------------
@@ -314,3 +404,18 @@ def test_a_failed_conversion_and_no_libreoffice(tmp_path: Path):
     assert find_soffice("") is None and find_soffice("/nonexistent/soffice") is None
     with pytest.raises(PdfError, match="unavailable"):
         asyncio.run(PdfConverter(None).convert(b"docx"))
+
+
+@pytest.mark.skipif(not no_network_prefix(), reason="this machine does not allow network namespaces (unshare --net)")
+def test_libreoffice_runs_without_network(tmp_path: Path):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        marker = tmp_path / "network"
+        probe = (f"python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 2)' 2>/dev/null "
+                 f"&& echo reached > {marker} || echo cut off > {marker}; "
+                 'for a; do out="$a"; done; echo "%PDF-1.7" > "$(dirname "$out")/document.pdf"')  # fmt: skip
+        soffice = _script(tmp_path, probe)
+        asyncio.run(PdfConverter(soffice).convert(b"docx"))
+        assert marker.read_text().strip() == "cut off"
+        asyncio.run(PdfConverter(soffice, isolate=False).convert(b"docx"))
+        assert marker.read_text().strip() == "reached"  # the probe itself works

@@ -9,7 +9,7 @@ import pytest
 from bot.i18n import LOCALES, use_locale
 from bot.views import documents as views
 from domain.documents.context import FIELDS, INFO_KEYS, KINDS, Need
-from domain.documents.render import TemplateProblem
+from domain.documents.problem import TemplateProblem
 from domain.documents.service import DocumentInfo, Missing, UploadInfo
 from storage.models import Booking, Property
 
