@@ -16,7 +16,7 @@ from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB
 from storage.models import Booking, Document, DocumentTemplate, Guest, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina, running_lumina
-from tests.support.documents import docx_text, have_pdf_tools, make_template, pdf_text
+from tests.support.documents import docx_text, field_xml, have_pdf_tools, make_template, patched_template, pdf_text
 
 STRANGER, VIEWER, MANAGER = 6002, 7003, 8004
 TZ = ZoneInfo("America/Sao_Paulo")
@@ -34,6 +34,7 @@ T = {
         "other": "Outros documentos",
         "unknown": "Estes campos não existem",
         "refused": "Recusei este modelo",
+        "active": "Recusei este arquivo: ele contém um campo <code>INCLUDETEXT</code>",
         "saved": "Salvo: a partir de agora",
         "default": "Voltar ao modelo padrão",
         "yes": "✅ Sim",
@@ -54,6 +55,7 @@ T = {
         "other": "Other documents",
         "unknown": "These fields do not exist",
         "refused": "I refused this template",
+        "active": "I refused this file: it contains a <code>INCLUDETEXT</code> field",
         "saved": "Saved: from now on",
         "default": "Back to the default",
         "yes": "✅ Yes",
@@ -294,6 +296,15 @@ async def test_own_template_is_used_then_reverted_to_the_default(owner: Lumina, 
         assert versions == ["1", "default-1"]
         [stored] = (await session.scalars(select(DocumentTemplate))).all()
         assert (stored.kind, stored.locale, stored.version, stored.active) == ("receipt", locale, 1, False)
+
+
+async def test_a_file_with_a_field_that_reads_files_is_refused_on_arrival(owner: Lumina, language: str):
+    await seed(owner)
+    evil = patched_template({"word/document.xml": (b"<w:r><w:t>MARK</w:t></w:r>",
+                                                   field_xml('INCLUDETEXT "/etc/passwd"'))})  # fmt: skip
+    await owner.handled(owner.api.push_document(OWNER, "modelo.docx", evil, language_code=language))
+    assert T[language]["active"] in owner.text(OWNER)
+    assert not owner.buttons(owner.screen(OWNER))  # no "which document?" question: the file is not kept
 
 
 @pytest.mark.parametrize("language", ["en"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import zipfile
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -60,3 +61,25 @@ def make_template(*paragraphs: str) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def patched_template(replace: dict[str, tuple[bytes, bytes]], extra: dict[str, bytes] | None = None) -> bytes:
+    """make_template("MARK") with `old → new` replaced in the named zip parts, plus `extra` parts: for files Word
+    makes and python-docx does not (fields, outside links, macros). The paragraph is `<w:r><w:t>MARK</w:t></w:r>`."""
+    with zipfile.ZipFile(io.BytesIO(make_template("MARK"))) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    for name, (old, new) in replace.items():
+        assert old in parts[name]
+        parts[name] = parts[name].replace(old, new)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in {**parts, **(extra or {})}.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def field_xml(*instruction: str) -> bytes:
+    """A complex field whose instruction is split over runs, the way Word saves one that was edited."""
+    runs = "".join(f'<w:r><w:instrText xml:space="preserve">{part}</w:instrText></w:r>' for part in instruction)
+    return (f'<w:r><w:fldChar w:fldCharType="begin"/></w:r>{runs}<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+            '<w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>').encode()  # fmt: skip

@@ -24,7 +24,16 @@ from domain.documents.package import MAX_TEMPLATE_BYTES, check_docx_file
 from domain.documents.pdf import PdfConverter, PdfError, find_soffice, no_network_prefix
 from domain.documents.problem import TemplateProblem
 from domain.documents.render import check_template, render_docx, used_fields
-from tests.support.documents import docx_lines, docx_text, have_pdf_tools, make_template, pdf_text, table_cells
+from tests.support.documents import (
+    docx_lines,
+    docx_text,
+    field_xml,
+    have_pdf_tools,
+    make_template,
+    patched_template,
+    pdf_text,
+    table_cells,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2027, 8, 10)
@@ -243,50 +252,31 @@ def test_only_real_docx_files_are_read():
     check_docx_file(make_template("fine"))
 
 
-def _patched(replace: dict[str, tuple[bytes, bytes]], extra: dict[str, bytes] | None = None) -> bytes:
-    """make_template("MARK") with `old → new` replaced in the named parts, plus `extra` parts."""
-    with zipfile.ZipFile(io.BytesIO(make_template("MARK"))) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    for name, (old, new) in replace.items():
-        assert old in parts[name]
-        parts[name] = parts[name].replace(old, new)
-    return _zip({**parts, **(extra or {})})
+def in_body(xml: bytes) -> bytes:
+    """A template whose only paragraph is this Word XML."""
+    return patched_template({"word/document.xml": (b"<w:r><w:t>MARK</w:t></w:r>", xml)})
 
 
-RUN = b"<w:r><w:t>MARK</w:t></w:r>"
-RELS = "word/_rels/document.xml.rels"
-TYPES = "[Content_Types].xml"
-
-
-def _field(*instruction: str) -> bytes:
-    """A complex field whose instruction is split over runs, the way Word saves one that was edited."""
-    runs = "".join(f'<w:r><w:instrText xml:space="preserve">{part}</w:instrText></w:r>' for part in instruction)
-    return (f'<w:r><w:fldChar w:fldCharType="begin"/></w:r>{runs}<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
-            '<w:r><w:t>1</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>').encode()  # fmt: skip
-
-
-def _relationship(kind: str, target: str) -> bytes:
-    return (f'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+def with_link(kind: str, target: str) -> bytes:
+    """A template with an outside relationship of this kind (an image "linked", a hyperlink)."""
+    link = (f'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
             f'{kind}" Target="{target}" TargetMode="External"/></Relationships>').encode()  # fmt: skip
+    return patched_template({"word/_rels/document.xml.rels": (b"</Relationships>", link)})
+
+
+MACROS = b'<Override PartName="/word/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>'
 
 
 @pytest.mark.parametrize(
     ("content", "detail"),
     [
-        (lambda: _patched({"word/document.xml": (RUN, _field(" INCLUDE", 'TEXT "/etc/passwd" '))}),
-         "field INCLUDETEXT"),
-        (lambda: _patched({"word/document.xml": (RUN, b'<w:fldSimple w:instr=" INCLUDEPICTURE &quot;http://169.254.169.254/x'
-                                                      b'.png&quot; \\d"><w:r><w:t>x</w:t></w:r></w:fldSimple>')}),
-         "field INCLUDEPICTURE"),
-        (lambda: _patched({"word/document.xml": (RUN, _field('DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc"'))}),
-         "field DDEAUTO"),
-        (lambda: _patched({RELS: (b"</Relationships>", _relationship("image", "http://169.254.169.254/x.png"))}),
-         "external_link"),
-        (lambda: _patched({RELS: (b"</Relationships>", _relationship("hyperlink", "file:///etc/passwd"))}),
-         "external_link"),
-        (lambda: _patched({TYPES: (b"</Types>", b'<Override PartName="/word/vbaProject.bin" ContentType="application/'
-                                                b'vnd.ms-office.vbaProject"/></Types>')},
-                          {"word/vbaProject.bin": b"\0" * 64}),
+        (lambda: in_body(field_xml(" INCLUDE", 'TEXT "/etc/passwd" ')), "field INCLUDETEXT"),
+        (lambda: in_body(b'<w:fldSimple w:instr=" INCLUDEPICTURE &quot;http://169.254.169.254/x.png&quot; \\d">'
+                         b"<w:r><w:t>x</w:t></w:r></w:fldSimple>"), "field INCLUDEPICTURE"),
+        (lambda: in_body(field_xml('DDEAUTO c:\\windows\\system32\\cmd.exe "/k calc"')), "field DDEAUTO"),
+        (lambda: with_link("image", "http://169.254.169.254/x.png"), "external_link"),
+        (lambda: with_link("hyperlink", "file:///etc/passwd"), "external_link"),
+        (lambda: patched_template({"[Content_Types].xml": (b"</Types>", MACROS)}, {"word/vbaProject.bin": b"\0" * 64}),
          "macros"),
     ],
 )  # fmt: skip
@@ -297,18 +287,18 @@ def test_files_with_active_content_are_refused(content, detail):
 
 
 def test_harmless_fields_and_plain_hyperlinks_are_accepted():
-    check_docx_file(_patched({"word/document.xml": (RUN, _field(" PA", "GE ") + _field("NUMPAGES \\* MERGEFORMAT"))}))
-    check_docx_file(_patched({RELS: (b"</Relationships>", _relationship("hyperlink", "https://example.org/rules"))}))
+    check_docx_file(in_body(field_xml(" PA", "GE ") + field_xml("NUMPAGES \\* MERGEFORMAT")))
+    check_docx_file(with_link("hyperlink", "https://example.org/rules"))
 
 
 def test_the_main_part_must_be_exactly_a_word_document():
     with pytest.raises(TemplateProblem, match="not_docx"):
-        check_docx_file(_patched({TYPES: (b"document.main+xml", b"document.main+xml.x")}))
+        check_docx_file(patched_template({"[Content_Types].xml": (b"document.main+xml", b"document.main+xml.x")}))
 
 
 def test_repetitive_xml_that_inflates_past_the_xml_cap_is_too_large():
     padding = b"<w:p/>" * (9 * 1024 * 1024 // 6)  # 9 MB of XML, a few KB compressed: the 38 MiB probe, smaller
-    bomb = _patched({"word/document.xml": (RUN, RUN + padding)})
+    bomb = in_body(padding)
     assert len(bomb) < 100_000
     with pytest.raises(TemplateProblem, match="too_large"):
         check_docx_file(bomb)
