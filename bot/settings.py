@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     soffice_path: str = "soffice"  # LibreOffice, a name on PATH or a path, for PDFs; "" turns PDF off
     pdf_timeout: float = Field(default=60.0, gt=0, description="seconds a PDF conversion may take")
 
+    # Backups
+    backup_dir: Path | None = None  # default: DATA_DIR/backups
+    backup_keep_days: int = Field(default=30, ge=1, description="daily backups older than this are deleted")
+    backup_hour: int = Field(default=3, ge=0, le=23, description="local hour (default time zone) of the daily backup")
+
     @field_validator("owner_ids", "trusted_proxies", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -102,6 +107,10 @@ class Settings(BaseSettings):
         """Base of the links given out (export feeds): LUMINA_PUBLIC_URL, else the web app's own address."""
         host = f"[{self.http_host}]" if ":" in self.http_host else self.http_host  # an IPv6 literal
         return self.public_url or f"http://{host}:{self.http_port}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def resolved_database_url(self) -> str:

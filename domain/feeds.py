@@ -34,7 +34,7 @@ def normalize_url(text: str) -> str:
     return url
 
 
-async def add_feed(session: AsyncSession, prop: Property, url: str, *, user: User, now: datetime) -> Feed:
+async def add_feed(session: AsyncSession, prop: Property, url: str, *, user: User | None, now: datetime) -> Feed:
     url = normalize_url(url)
     existing = await session.scalar(select(Feed).where(Feed.property_id == prop.id, Feed.url == url))
     if existing is not None:

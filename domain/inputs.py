@@ -11,6 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.numbers import list_currencies
 
 
 class InputError(ValueError):
@@ -203,3 +206,24 @@ def parse_date_pair(text: str, *, today: date) -> StayDates:
             if error.code not in ("date_format", "date_empty"):
                 last_error = error  # a readable pair that is wrong (past, reversed): say exactly that
     raise last_error
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA time zone name, in any letter case, spaces for underscores ("america/sao paulo")."""
+    value = text.strip().replace(" ", "_")
+    matches = [zone for zone in available_timezones() if zone.lower() == value.lower()]
+    if not matches:
+        raise InputError("timezone")
+    try:
+        ZoneInfo(matches[0])
+    except ZoneInfoNotFoundError:
+        raise InputError("timezone") from None
+    return matches[0]
+
+
+def parse_currency(text: str) -> str:
+    """An ISO 4217 code Babel knows ("brl" → "BRL")."""
+    code = text.strip().upper()
+    if len(code) != 3 or code not in list_currencies():
+        raise InputError("currency")
+    return code

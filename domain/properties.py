@@ -77,7 +77,10 @@ class PropertyDraft:
     building_email: str | None = None
 
 
-async def create_property(session: AsyncSession, draft: PropertyDraft, *, user: User, now: datetime) -> Property:
+async def create_property(
+    session: AsyncSession, draft: PropertyDraft, *, user: User | None, now: datetime
+) -> Property:
+    """`user`: who added it (None: the operator, from the command line)."""
     prop = Property(
         name=draft.name,
         address=draft.address,
@@ -89,7 +92,7 @@ async def create_property(session: AsyncSession, draft: PropertyDraft, *, user: 
         building_contact_name=draft.building_contact_name,
         building_email=draft.building_email,
         export_token=secrets.token_urlsafe(24),  # replaced below once the id is known
-        created_by=user.id,
+        created_by=user.id if user else None,
         created_at=now,
     )
     session.add(prop)

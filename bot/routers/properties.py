@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -14,7 +13,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from babel.numbers import list_currencies
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,31 +28,12 @@ from bot.views.format import esc
 from bot.views.properties import properties_keyboard, property_card, property_keyboard
 from domain import properties as props_service
 from domain.feeds import feeds_of
-from domain.inputs import InputError, parse_count, parse_email, parse_text, parse_time
+from domain.inputs import InputError, parse_count, parse_currency, parse_email, parse_text, parse_time, parse_timezone
 from storage.models import User
 
 
 class OptCB(CallbackData, prefix="o"):
     i: Annotated[int, Field(ge=-1, le=1_000)]  # index into the current step's options; -1 = skip
-
-
-def _timezone(text: str) -> str:
-    value = text.strip().replace(" ", "_")
-    matches = [zone for zone in available_timezones() if zone.lower() == value.lower()]
-    if not matches:
-        raise InputError("timezone")
-    try:
-        ZoneInfo(matches[0])
-    except ZoneInfoNotFoundError:
-        raise InputError("timezone") from None
-    return matches[0]
-
-
-def _currency(text: str) -> str:
-    code = text.strip().upper()
-    if len(code) != 3 or code not in list_currencies():
-        raise InputError("currency")
-    return code
 
 
 @dataclass(frozen=True)
@@ -73,14 +52,15 @@ STEPS = [
     Step(AddProperty.address, "address", N_("What is the address?"), lambda t: parse_text(t, max_length=300),
          optional=True),
     Step(AddProperty.timezone, "timezone", N_("Which time zone is it in? Choose or type one (e.g. Europe/Lisbon)."),
-         _timezone, ("America/Sao_Paulo", "America/Fortaleza", "America/Manaus", "Europe/Lisbon")),
+         parse_timezone, ("America/Sao_Paulo", "America/Fortaleza", "America/Manaus", "Europe/Lisbon")),
     Step(AddProperty.checkin_time, "checkin_time", N_("Check-in from what time?"), parse_time,
          ("14:00", "15:00", "16:00")),
     Step(AddProperty.checkout_time, "checkout_time", N_("Check-out until what time?"), parse_time,
          ("10:00", "11:00", "12:00")),
     Step(AddProperty.capacity, "capacity", N_("How many guests can stay?"), lambda t: parse_count(t, high=100),
          ("2", "4", "6"), optional=True),
-    Step(AddProperty.currency, "currency", N_("Which currency do you charge in?"), _currency, ("BRL", "USD", "EUR")),
+    Step(AddProperty.currency, "currency", N_("Which currency do you charge in?"), parse_currency,
+         ("BRL", "USD", "EUR")),
     Step(AddProperty.building_contact_name, "building_contact_name",
          N_("Who receives the guest authorization at the building (concierge, management)?"),
          lambda t: parse_text(t, max_length=120), optional=True),
