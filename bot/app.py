@@ -32,6 +32,7 @@ from bot.views.alerts import render_alert
 from bot.web import WebServer
 from domain import access
 from domain.reminders import ReminderTimes
+from jobs.backups import BackupJob
 from jobs.clock import Clock, utc_now
 from jobs.delivery import Delivery, DeliveryConfig
 from jobs.reminders import ReminderConfig, ReminderJob
@@ -68,6 +69,14 @@ def build_reminders(services: Services) -> ReminderJob:
         keep_outbox=timedelta(days=settings.outbox_keep_days),
     )
     return ReminderJob(services.sessions, config=config, clock=services.clock, on_queued=services.outbox_wakeup)
+
+
+def build_backups(services: Services) -> BackupJob:
+    settings = services.settings
+    return BackupJob(
+        services.sessions, settings.resolved_database_url, settings.resolved_backup_dir,
+        keep_days=settings.backup_keep_days, clock=services.clock, on_alerts=services.outbox_wakeup,
+    )  # fmt: skip
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
@@ -146,6 +155,7 @@ class Application:
         self.dispatcher = build_dispatcher(self.services)
         self.delivery = build_delivery(self.services, self.bot)
         self.reminders = build_reminders(self.services)
+        self.backups = build_backups(self.services)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._polling: asyncio.Task[Any] | None = None
         self.setup_code: str | None = None
@@ -188,6 +198,10 @@ class Application:
             coalesce=True,
             next_run_time=datetime.now(UTC),
         )
+        self.scheduler.add_job(
+            self.backups.run, "cron", hour=self.settings.backup_hour, timezone=self.settings.default_timezone,
+            id="backup", max_instances=1, coalesce=True, misfire_grace_time=3600,
+        )  # fmt: skip
         self.scheduler.start()
         self.services.health.scheduler_running = True
         # The outbox is delivered by its own long-lived task, not an APScheduler job: a pass can rightly last

@@ -22,6 +22,7 @@ COMMANDS = [
     ("document", N_("Authorization, check-in, receipt")),
     ("settings", N_("Alerts and quiet hours")),
     ("language", N_("Change the language")),
+    ("backup", N_("Newest backup (owners)")),
     ("help", N_("What I can do")),
     ("cancel", N_("Leave the current step")),
 ]

@@ -9,7 +9,7 @@ from sqlalchemy import String, Table, bindparam, cast, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repositories
-from storage.models import Outbox, Property
+from storage.models import Outbox, Property, User
 
 _OUTBOX: Table = Outbox.__table__  # type: ignore[assignment]
 _RECIPIENTS = repositories.alert_recipient_chats(bindparam("of_property")).subquery()
@@ -91,3 +91,20 @@ async def queue_alert(
     """One alert on its own. Returns how many rows were written. `key` makes the alert idempotent per recipient."""
     alerts = PropertyAlerts(session, prop, now=now)
     return await alerts.queue(kind, key, payload=payload, booking_id=booking_id, urgent=urgent)
+
+
+async def queue_owner_alert(
+    session: AsyncSession, kind: str, key: str, *, now: datetime, payload: dict[str, Any]
+) -> int:
+    """An alert about the installation (not a property) to every active owner. Idempotent per owner by `key`."""
+    owners = (await session.scalars(select(User).where(User.role == "owner", User.is_active.is_(True)))).all()
+    keys = {f"{key}:{owner.id}" for owner in owners}
+    done = set(await session.scalars(select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys))))
+    owners = [owner for owner in owners if f"{key}:{owner.id}" not in done]
+    for owner in owners:
+        session.add(
+            Outbox(idempotency_key=f"{key}:{owner.id}", user_id=owner.id, chat_id=owner.telegram_id, kind=kind,
+                   payload=payload, status="pending", attempts=0, created_at=now)
+        )  # fmt: skip
+    await session.flush()
+    return len(owners)

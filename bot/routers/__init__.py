@@ -10,6 +10,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from bot.routers import (
+        backup,
         bookings,
         conflicts,
         direct,
@@ -39,5 +40,6 @@ def get_routers() -> list[Router]:
         export.get_router(),
         settings.get_router(),
         documents.get_router(),
+        backup.get_router(),
         menu.get_fallback_router(),  # keep last
     ]

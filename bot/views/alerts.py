@@ -353,6 +353,15 @@ def turnover(row: Outbox) -> Rendered:
     return Rendered(text)
 
 
+def backup_failed(row: Outbox) -> Rendered:
+    payload = row.payload
+    return Rendered(
+        _("⚠️ Today's backup failed: {error}\nThe earlier backups in {folder} are kept. Check the free disk space, or "
+          "run <code>lumina backup</code> on the server to see the error. I will tell you again only if backups "
+          "work and then fail once more.").format(error=esc(payload.get("error")), folder=esc(payload.get("folder")))
+    )  # fmt: skip
+
+
 VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "booking_new": booking_new,
     "booking_changed": booking_changed,
@@ -367,4 +376,5 @@ VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "checkout_reminder": checkout_reminder,
     "summary": summary,
     "turnover": turnover,
+    "backup_failed": backup_failed,
 }

@@ -100,3 +100,18 @@ async def test_a_cleaner_only_sees_quiet_hours(owner: Lumina, language: str):
     shown = labels(owner.keyboard(CLEANER))
     assert any(label.startswith(quiet) for label in shown)
     assert not any(new_bookings in label for label in shown)
+
+
+async def test_the_owner_downloads_the_newest_backup_and_nobody_else(owner: Lumina, language: str):
+    t = {"pt-BR": ("Ainda não há backup", "Backup mais recente", "Só o proprietário"),
+         "en": ("There is no backup yet", "Newest backup", "Only the owner")}[language]  # fmt: skip
+    await owner.say(OWNER, "/backup")
+    assert t[0] in owner.text(OWNER)
+    assert await owner.app.backups.run() is not None
+    await owner.say(OWNER, "/backup")
+    [sent] = owner.api.documents(OWNER)
+    assert sent.filename.startswith("lumina-") and sent.filename.endswith(".tar.gz") and t[1] in (sent.caption or "")
+    async with owner.sessions.begin() as session:
+        session.add(User(telegram_id=6002, first_name="Co", role="viewer", locale=language.replace("-", "_")))
+    await owner.say(6002, "/backup", language_code=language)
+    assert t[2] in owner.text(6002) and len(owner.api.documents()) == 1
