@@ -14,6 +14,9 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,6 +25,7 @@ from bot.bot_api import JsonSession
 from bot.commands import publish_commands
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import UnitOfWorkMiddleware
+from bot.middlewares.metrics import UpdateMetrics
 from bot.routers import get_routers
 from bot.routers.documents import pdf_converter
 from bot.routers.errors import on_error
@@ -35,6 +39,7 @@ from domain.reminders import ReminderTimes
 from jobs.backups import BackupJob
 from jobs.clock import Clock, utc_now
 from jobs.delivery import Delivery, DeliveryConfig
+from jobs.metrics import TELEGRAM_CALLS
 from jobs.reminders import ReminderConfig, ReminderJob
 from storage.db import is_sqlite
 
@@ -80,7 +85,10 @@ def build_backups(services: Services) -> BackupJob:
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
-    dp = Dispatcher(services=services)
+    # Dialogs (FSM state and data) in Redis when configured: then any instance can take a dialog's next step.
+    redis_url = services.settings.redis_url
+    storage = RedisStorage.from_url(redis_url) if redis_url else MemoryStorage()
+    dp = Dispatcher(storage=storage, services=services)
     dp.update.outer_middleware(UnitOfWorkMiddleware(services.sessions))
     dp.update.outer_middleware(
         AccessMiddleware(
@@ -89,6 +97,8 @@ def build_dispatcher(services: Services) -> Dispatcher:
             clock=services.clock,
         )
     )
+    for observer in (dp.message, dp.callback_query):  # inner: applies to every included router's handlers
+        observer.middleware(UpdateMetrics())
     dp.include_routers(*get_routers())
     dp.errors.register(on_error)
     return dp
@@ -104,12 +114,15 @@ class TelegramHealthMiddleware(BaseRequestMiddleware):
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
     ) -> Response[TelegramType]:
+        name = getattr(method, "__api_method__", type(method).__name__)
         try:
             response = await make_request(bot, method)
         except Exception as exc:
             self._record(ok=not _is_network_error(exc), error=type(exc).__name__)
+            TELEGRAM_CALLS.labels(name, "429" if isinstance(exc, TelegramRetryAfter) else type(exc).__name__).inc()
             raise
         self._record(ok=True, error=None)
+        TELEGRAM_CALLS.labels(name, "ok").inc()
         return response
 
     def _record(self, *, ok: bool, error: str | None) -> None:
@@ -158,6 +171,7 @@ class Application:
         self.backups = build_backups(self.services)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._polling: asyncio.Task[Any] | None = None
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
         self.setup_code: str | None = None
 
     @property
@@ -175,15 +189,42 @@ class Application:
         await asyncio.to_thread(_log_pdf, self.settings)
         with contextlib.suppress(Exception):  # Telegram may be down at start; polling retries on its own
             await publish_commands(self.bot, self.settings.default_locale)
-        self._polling = asyncio.create_task(
-            # a bounded number of updates at once: a burst waits in aiogram's queue, not at the database pool
-            self.dispatcher.start_polling(
-                self.bot, handle_signals=False, close_bot_session=False, tasks_concurrency_limit=UPDATE_CONCURRENCY
-            )
-        )
+        if self.settings.webhook_url:
+            await self._start_webhook(self.settings.webhook_url)
+        else:
+            self._polling = asyncio.create_task(
+                # a bounded number of updates at once: a burst waits in aiogram's queue, not at the database pool
+                self.dispatcher.start_polling(
+                    self.bot, handle_signals=False, close_bot_session=False,
+                    tasks_concurrency_limit=UPDATE_CONCURRENCY,
+                )
+            )  # fmt: skip
         # What start-up loaded lives as long as the process: keep it out of full collections, which otherwise
         # stall the event loop for hundreds of milliseconds (benchmarks/README.md, "Chat screens").
         gc.freeze()
+
+    async def _start_webhook(self, url: str) -> None:
+        """Telegram posts updates to the web app; each is handled in the background (Telegram gets its 200 at once),
+        at most UPDATE_CONCURRENCY at a time. The webhook stays set on a clean stop: updates wait at Telegram."""
+        slots = asyncio.Semaphore(UPDATE_CONCURRENCY)
+
+        async def handle(update: dict[str, Any]) -> None:
+            async with slots:
+                await self.dispatcher.feed_raw_update(self.bot, update)
+
+        async def take(update: dict[str, Any]) -> None:
+            task = asyncio.create_task(handle(update))
+            self._webhook_tasks.add(task)
+            task.add_done_callback(self._webhook_tasks.discard)
+
+        self.services.webhook = take
+        try:
+            await self.bot.set_webhook(
+                url, secret_token=self.settings.resolved_webhook_secret,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )  # fmt: skip
+        except Exception:
+            log.exception("could not set the webhook; Telegram keeps the previous setting", extra={"url": url})
 
     def _start_scheduler(self) -> None:
         self.scheduler.add_job(
@@ -226,6 +267,9 @@ class Application:
                 await self.dispatcher.stop_polling()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._polling, timeout=10)
+        self.services.webhook = None
+        if self._webhook_tasks:
+            await asyncio.wait(self._webhook_tasks, timeout=10)
         await self.delivery.stop()  # before the bot session closes: sends on the wire are finished and recorded
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -233,6 +277,7 @@ class Application:
         await self.web.stop()
         await self.services.fetcher.aclose()
         await self.bot.session.close()
+        await self.dispatcher.storage.close()
         await self.services.engine.dispose()
 
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -38,6 +40,8 @@ class Services:
     clock: Clock = utc_now
     health: Health = field(default_factory=Health)
     outbox_wakeup: Wakeup = field(default_factory=Wakeup)  # call after queuing alerts: delivery starts at once
+    # Webhook mode: takes one update as Telegram posted it (set by the Application once the bot runs).
+    webhook: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
 
 def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:

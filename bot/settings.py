@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import time
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
@@ -29,7 +30,10 @@ class Settings(BaseSettings):
     public_url: str | None = None  # how the platforms reach the web app, e.g. https://lumina.example.com
     default_locale: Literal["pt_BR", "en"] = "pt_BR"
     default_timezone: str = "America/Sao_Paulo"
-    redis_url: str | None = None  # planned: shared locks and FSM storage when running several instances
+    redis_url: str | None = None  # dialogs (FSM state) in Redis, so several instances share them
+    metrics_token: SecretStr | None = None  # when set, /metrics wants "Authorization: Bearer <token>"
+    webhook_url: str | None = None  # https://host/path: Telegram posts updates there instead of long polling
+    webhook_secret: SecretStr | None = None  # checked in X-Telegram-Bot-Api-Secret-Token (default: from the token)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -107,6 +111,14 @@ class Settings(BaseSettings):
         """Base of the links given out (export feeds): LUMINA_PUBLIC_URL, else the web app's own address."""
         host = f"[{self.http_host}]" if ":" in self.http_host else self.http_host  # an IPv6 literal
         return self.public_url or f"http://{host}:{self.http_port}"
+
+    @property
+    def resolved_webhook_secret(self) -> str:
+        """What Telegram must send in X-Telegram-Bot-Api-Secret-Token: the setting, or one derived from the token."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        token = self.bot_token.get_secret_value() if self.bot_token else ""
+        return hashlib.sha256(f"lumina-webhook:{token}".encode()).hexdigest()
 
     @property
     def resolved_backup_dir(self) -> Path:

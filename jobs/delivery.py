@@ -43,6 +43,7 @@ from sqlalchemy.orm import aliased
 
 from domain import alerts
 from jobs.clock import Clock, utc_now
+from jobs.metrics import ALERTS
 from jobs.ratelimit import SendLimits, TooLong
 from storage.models import Outbox, TurnoverMessage, User
 
@@ -165,6 +166,8 @@ class DeliveryConfig:
 
 @dataclass
 class DeliveryStats:
+    """This delivery's counts (tests, benchmarks); add() also feeds the process's lumina_alerts metric."""
+
     sent: int = 0
     edited: int = 0
     retried: int = 0
@@ -172,6 +175,10 @@ class DeliveryStats:
     skipped: int = 0
     deferred: int = 0
     recovered: int = 0
+
+    def add(self, result: str, count: int = 1) -> None:
+        setattr(self, result, getattr(self, result) + count)
+        ALERTS.labels(result).inc(count)
 
 
 @dataclass(slots=True)
@@ -363,7 +370,7 @@ class Delivery:
                 )
             ).all()
         if ids:
-            self.stats.recovered += len(ids)
+            self.stats.add("recovered", len(ids))
             log.warning(
                 "outbox rows were being sent when a process stopped; sending them again (each may arrive twice)",
                 extra={"outbox_ids": list(ids)[:50], "count": len(ids)},
@@ -439,13 +446,13 @@ class Delivery:
                 decided += 1
                 if decision.action == "defer":
                     row.not_before = decision.until
-                    self.stats.deferred += 1
+                    self.stats.add("deferred")
                 else:
                     row.status, row.last_error = ("skipped" if decision.action == "skip" else "dead"), decision.reason
                     if decision.action == "skip":
-                        self.stats.skipped += 1
+                        self.stats.add("skipped")
                     else:
-                        self.stats.dead += 1
+                        self.stats.add("dead")
             if claims:
                 got = set(
                     (
@@ -553,9 +560,9 @@ class Delivery:
             self._transient_streak = 0
             await self._record(self._mark_sent, claim, message_id)
             if edited:
-                self.stats.edited += 1
+                self.stats.add("edited")
             else:
-                self.stats.sent += 1
+                self.stats.add("sent")
         finally:
             self._flight.claimed.discard(row.id)
 
@@ -613,12 +620,12 @@ class Delivery:
             )
 
     async def _retry(self, row: Outbox, delay: float, error: str) -> None:
-        self.stats.retried += 1
+        self.stats.add("retried")
         not_before = self._clock() + timedelta(seconds=delay)
         await self._set(row.id, status="pending", not_before=not_before, error=error)
 
     async def _finish(self, row: Outbox, status: str, error: str) -> None:
-        self.stats.dead += status == "dead"
+        self.stats.add("dead", status == "dead")
         await self._set(row.id, status=status, not_before=None, error=error)
 
     async def _set(self, row_id: int, *, status: str, not_before: datetime | None, error: str) -> None:
@@ -648,7 +655,7 @@ class Delivery:
                 .values(status="dead", last_error="the user blocked the bot")
                 .execution_options(synchronize_session=False)
             )
-        self.stats.dead += 1 + max(int(getattr(others, "rowcount", 0) or 0), 0)
+        self.stats.add("dead", 1 + max(int(getattr(others, "rowcount", 0) or 0), 0))
         self._zones.pop(row.user_id, None)
         log.info("user blocked the bot; marked inactive", extra={"user_id": row.user_id, "outbox_id": row.id})
 

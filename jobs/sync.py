@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from domain.calendar.reconcile import Policy
 from domain.feed_sync import Arrival, Download, HealthPolicy, SyncOutcome, apply_download, record_quiet
 from jobs.clock import Clock, utc_now
 from jobs.fetch import FetchResult
+from jobs.metrics import FEED_DOWNLOADS, SYNC_SECONDS
 from storage import repositories
 from storage.models import Feed, Property
 
@@ -121,6 +123,7 @@ class FeedSyncer:
 
         fetching = asyncio.create_task(fetch_all())
         done: list[SyncOutcome] = []
+        started = time.perf_counter()
         try:
             finished = False
             while not finished:
@@ -136,6 +139,8 @@ class FeedSyncer:
             if not fetching.done():
                 fetching.cancel()
             await asyncio.gather(fetching, return_exceptions=True)
+            if targets:
+                SYNC_SECONDS.observe(time.perf_counter() - started)
         return done
 
     async def _write_batch(
@@ -158,6 +163,8 @@ class FeedSyncer:
             except Exception as exc:  # handed to the caller, which logs or raises it
                 results.append((arrival.feed_id, exc))
         outcomes = [outcome for _feed_id, outcome in results if isinstance(outcome, SyncOutcome)]
+        for outcome in outcomes:
+            FEED_DOWNLOADS.labels(outcome.outcome, outcome.reason or "").inc()
         for outcome in outcomes:
             log.info(
                 "feed synced",

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, or_, select
+from sqlalchemy import Select, Table, bindparam, exists, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LIVE_STATUSES, Booking, Feed, Property, PropertyAccess, User
+from storage.models import LIVE_STATUSES, Booking, Feed, Outbox, Property, PropertyAccess, User
 
 ALERT_ROLES = ("manager", "viewer")  # per-property roles that get booking alerts; cleaners get turnovers only
 # Ids per IN (...) list: far below SQLite's and asyncpg's limits on bound parameters.
@@ -162,3 +162,23 @@ async def feed_sync_states(session: AsyncSession, feed_ids: Sequence[int]) -> di
         query = select(*FEED_SYNC_COLUMNS, pending.label("has_missing")).where(_FEEDS.c.id.in_(chunk))
         states.update((row.id, row) for row in (await session.execute(query)).all())
     return states
+
+
+async def metrics_snapshot(session: AsyncSession, *, now: datetime) -> dict[str, float]:
+    """What /metrics reads from the database at each scrape: the outbox queue, recent bookings, people, feeds."""
+    pending = Outbox.status.in_(("pending", "sending"))
+    queued, oldest = (await session.execute(select(func.count(), func.min(Outbox.created_at)).where(pending))).one()
+    day_ago = now - timedelta(days=1)
+    return {
+        "outbox_pending": float(queued or 0),
+        "outbox_oldest_age_seconds": (now - oldest).total_seconds() if oldest else 0.0,
+        "bookings_created_last_day": float(
+            await session.scalar(select(func.count()).select_from(Booking).where(Booking.created_at >= day_ago)) or 0
+        ),
+        "users_active": float(
+            await session.scalar(select(func.count()).select_from(User).where(User.is_active.is_(True))) or 0
+        ),
+        "feeds_in_trouble": float(
+            await session.scalar(select(func.count()).select_from(Feed).where(Feed.in_trouble.is_(True))) or 0
+        ),
+    }

@@ -1,0 +1,104 @@
+"""What an operator watches: /metrics in the Prometheus text format (parsed with the official client's parser),
+protected by a token when one is set, and /ready naming what is wrong, Redis included when configured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.conftest import OWNER
+from tests.e2e.harness import Lumina, running_lumina
+from tests.e2e.test_cli import free_port
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_metrics_are_scraped_and_parse(owner: Lumina):
+    await owner.say(OWNER, "/menu")
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{owner.app.port}/metrics") as response:
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
+        found = samples(await response.text())
+    assert found[("lumina_updates_total", (("result", "ok"), ("router", "menu")))] >= 1
+    assert found[("lumina_telegram_calls_total", (("method", "sendMessage"), ("result", "ok")))] >= 1
+    assert any(name == "lumina_update_seconds_bucket" for name, _labels in found)
+    for gauge in ("outbox_pending", "outbox_oldest_age_seconds", "bookings_created_last_day", "users_active",
+                  "feeds_in_trouble"):  # fmt: skip
+        assert (f"lumina_{gauge}", ()) in found
+    assert found[("lumina_users_active", ())] == 1
+
+
+async def test_a_metrics_token_is_required_when_set(database_url: str, tmp_path: Path):
+    async with running_lumina(database_url, tmp_path, metrics_token="s3cret") as lumina:
+        url = f"http://127.0.0.1:{lumina.app.port}/metrics"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url) as response:
+                assert response.status == 401 and "lumina_" not in await response.text()
+            async with http.get(url, headers={"Authorization": "Bearer wrong"}) as response:
+                assert response.status == 401
+            async with http.get(url, headers={"Authorization": "Bearer s3cret"}) as response:
+                assert response.status == 200
+
+
+async def test_ready_names_what_is_wrong_redis_included(database_url: str, tmp_path: Path):
+    async with running_lumina(database_url, tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0") as lumina:
+        await lumina.api.wait_idle()
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{lumina.app.port}/ready") as response:
+            body = await response.json()
+    assert response.status == 503 and body["checks"]["redis"] is False
+    assert body["problems"] == ["redis: no answer to PING at LUMINA_REDIS_URL"]
+
+
+def _message(update_id: int, user_id: int, text: str) -> dict[str, object]:
+    """An update as Telegram posts it to a webhook."""
+    entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else []
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1_790_000_000, "text": text, "entities": entities,
+        "chat": {"id": user_id, "type": "private", "first_name": "Ana"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Ana", "language_code": "en"},
+    }}  # fmt: skip
+
+
+async def test_webhook_mode_takes_updates_with_the_secret_only(database_url: str, tmp_path: Path):
+    hook = "https://lumina.example.org/telegram/hook"
+    async with running_lumina(database_url, tmp_path, webhook_url=hook, webhook_secret="hook-secret") as lumina:
+        [setting] = lumina.api.calls("setWebhook")
+        assert setting.params["url"] == hook and setting.params["secret_token"] == "hook-secret"
+        assert "message" in setting.params["allowed_updates"] and "callback_query" in setting.params["allowed_updates"]
+        assert not lumina.api.calls("getUpdates")  # no long polling beside the webhook
+        url = f"http://127.0.0.1:{lumina.app.port}/telegram/hook"
+        start = _message(1, 4242, f"/start {lumina.app.setup_code}")
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=start, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as response:
+                assert response.status == 401
+            mark = lumina.api.mark()
+            secret = {"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}
+            async with http.post(url, json=start, headers=secret) as response:
+                assert response.status == 200
+        [reply] = await lumina.api.wait_for("sendMessage", after=mark, chat_id=4242, timeout=10)
+        assert "owner" in reply.params["text"]
+    assert not lumina.api.calls("deleteWebhook")  # a clean stop leaves the webhook in place
+
+
+async def test_a_dialog_started_on_one_instance_finishes_on_the_other(database_url: str, tmp_path: Path):
+    from redis.asyncio import Redis
+
+    redis_url = "redis://127.0.0.1:6379/14"
+    client = Redis.from_url(redis_url)
+    await client.flushdb()
+    await client.aclose()
+    async with running_lumina(database_url, tmp_path / "a", redis_url=redis_url) as first:
+        await first.say(OWNER, f"/start {first.app.setup_code}", language_code="en")
+        await first.say(OWNER, "/properties", language_code="en")
+        await first.tap(OWNER, "Add a property")
+        assert "What is the property called?" in first.text(OWNER)
+        async with running_lumina(database_url, tmp_path / "b", redis_url=redis_url) as second:
+            await second.say(OWNER, "Apto 101", language_code="en")  # the next step reaches the other instance
+            assert "What is the address?" in second.text(OWNER)
