@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.calendar.parse import ParseCache
@@ -27,6 +27,9 @@ from jobs.fetch import FetchResult
 from jobs.metrics import FEED_DOWNLOADS, SYNC_SECONDS
 from storage import repositories
 from storage.models import Feed, Property
+
+# How long a claimed feed is left to the instance that claimed it: well over one sync of thousands of feeds.
+CLAIM_LEASE = timedelta(minutes=15)
 
 log = logging.getLogger("lumina.sync")
 
@@ -220,20 +223,23 @@ class FeedSyncer:
             return list((await session.scalars(query.order_by(Feed.id))).all())
 
     async def sync_due(self) -> list[SyncOutcome]:
-        """The scheduled job: every enabled feed whose next poll time has come."""
+        """The scheduled job: every enabled feed whose next poll time has come, claimed first, so that several
+        instances on one PostgreSQL fetch each feed once: one UPDATE moves their next_sync_at a lease ahead and
+        returns them (a concurrent claim waits for the row and then finds it no longer due). Recording the download
+        sets the real next time; the feeds of an instance that dies mid-sync are due again when the lease ends."""
         now = self._clock()
-        query = (
-            select(Feed.id)
-            .join(Property)
+        claim = (
+            update(Feed)
             .where(
                 Feed.enabled.is_(True),
-                Property.archived_at.is_(None),
+                Feed.property_id.in_(select(Property.id).where(Property.archived_at.is_(None))),
                 or_(Feed.next_sync_at.is_(None), Feed.next_sync_at <= now),
             )
-            .order_by(Feed.next_sync_at.nulls_first(), Feed.id)
+            .values(next_sync_at=now + CLAIM_LEASE)
+            .returning(Feed.id)
         )
-        async with self._sessions() as session:
-            due = list((await session.scalars(query)).all())
+        async with self._writing(), self._sessions.begin() as session:
+            due = sorted((await session.scalars(claim)).all())
         return await self.sync_feeds(due) if due else []
 
 

@@ -3,6 +3,7 @@ transaction: the two paths side by side in one sync must do exactly what a feed-
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -210,3 +211,21 @@ async def test_a_cold_parse_cache_gives_the_same_bookings(sessions):
         for fid in ids
     }
     assert by_feed[ids[0]] == by_feed[ids[1]] and len(by_feed[ids[0]]) == 13
+
+
+async def test_two_instances_fetch_each_due_feed_once_per_interval(farm: Farm, engine):
+    """Two syncers on one database (two `lumina run` processes on one PostgreSQL), their scheduled jobs firing
+    together, interval after interval: every feed is downloaded once per interval, by one of them."""
+    from storage.db import session_factory
+
+    other_fetcher = FeedFetcher(FetchConfig(allow_private=True, total_timeout=2.0))
+    other = FeedSyncer(session_factory(engine), other_fetcher, clock=farm.clock)
+    try:
+        for interval in range(1, 4):
+            farm.clock.now += timedelta(hours=1)  # past every feed's next poll time
+            first, second = await asyncio.gather(farm.syncer.sync_due(), other.sync_due())
+            assert sorted(o.feed_id for o in [*first, *second]) == sorted(farm.feeds.values())
+            assert all(farm.server.hits[f"/{name}.ics"] == interval for name in NAMES), farm.server.hits
+        assert not await farm.syncer.sync_due()  # nothing is due until the next interval
+    finally:
+        await other_fetcher.aclose()
