@@ -240,7 +240,7 @@ class Application:
             next_run_time=datetime.now(UTC),
         )
         self.scheduler.add_job(
-            self.backups.run, "cron", hour=self.settings.backup_hour, timezone=self.settings.default_timezone,
+            self.backups.scheduled, "cron", hour=self.settings.backup_hour, timezone=self.settings.default_timezone,
             id="backup", max_instances=1, coalesce=True, misfire_grace_time=3600,
         )  # fmt: skip
         self.scheduler.start()

@@ -94,9 +94,17 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     from storage import migrate
+    from storage.db import InstanceLockError, single_instance
 
-    migrate.upgrade(settings.resolved_database_url)
-    asyncio.run(_serve(settings))
+    url = settings.resolved_database_url
+    try:
+        with single_instance(url):
+            migrate.upgrade(url)
+            asyncio.run(_serve(settings))
+    except InstanceLockError as exc:
+        print(f"lumina run: another LUMINA already runs on this SQLite database (lock {exc}). SQLite serves one "
+              "instance; to run several, use PostgreSQL (LUMINA_DATABASE_URL).", file=sys.stderr)  # fmt: skip
+        return 2
     return 0
 
 

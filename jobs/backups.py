@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.alerts import AlertKind
 from domain.outbox import queue_owner_alert
 from jobs.clock import Clock
+from storage import repositories
 from storage.backup import create_backup, prune
 from storage.models import AppState
 
@@ -29,6 +30,16 @@ class BackupJob:
     ) -> None:  # fmt: skip
         self._sessions, self._url, self._folder, self._keep_days = sessions, url, folder, keep_days
         self._clock, self._on_alerts = clock, on_alerts
+
+    async def scheduled(self) -> Path | None:
+        """The daily run: only the instance that claims today's backup makes it (several may run on one database)."""
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            claimed = await repositories.claim_occurrence(session, "backup", now.date().isoformat())
+        if not claimed:
+            log.info("today's backup is another instance's")
+            return None
+        return await self.run()
 
     async def run(self) -> Path | None:
         """One backup now; the archive, or None when it failed (logged, and the owners told)."""

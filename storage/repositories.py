@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, exists, func, or_, select
+from sqlalchemy import Select, Table, bindparam, exists, func, or_, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LIVE_STATUSES, Booking, Feed, Outbox, Property, PropertyAccess, User
+from storage.models import LIVE_STATUSES, AppState, Booking, Feed, Outbox, Property, PropertyAccess, User
 
 ALERT_ROLES = ("manager", "viewer")  # per-property roles that get booking alerts; cleaners get turnovers only
 # Ids per IN (...) list: far below SQLite's and asyncpg's limits on bound parameters.
@@ -182,3 +183,22 @@ async def metrics_snapshot(session: AsyncSession, *, now: datetime) -> dict[str,
             await session.scalar(select(func.count()).select_from(Feed).where(Feed.in_trouble.is_(True))) or 0
         ),
     }
+
+
+async def claim_occurrence(session: AsyncSession, job: str, occurrence: str) -> bool:
+    """True for the one caller, across every instance on this database, that claims this `occurrence` of `job`
+    first (occurrences sort in time, e.g. "2027-03-04"). The claim commits with the caller's transaction."""
+    key = f"job:{job}"
+    moved = await session.execute(
+        update(AppState).where(AppState.key == key, AppState.value < occurrence).values(value=occurrence)
+    )
+    if getattr(moved, "rowcount", 0):
+        return True
+    if await session.get(AppState, key) is not None:
+        return False  # this occurrence (or a later one) is taken
+    try:
+        async with session.begin_nested():
+            session.add(AppState(key=key, value=occurrence))
+    except IntegrityError:
+        return False  # another instance inserted it first
+    return True

@@ -101,3 +101,23 @@ async def test_migrate_on_an_empty_sqlite_file(tmp_path: Path):
     process = await lumina("migrate", "--downgrade", "--revision", "base", environ=env(tmp_path))
     out, _err = await process.communicate()
     assert b"base (empty)" in out
+
+
+async def test_a_second_run_on_the_same_sqlite_file_is_refused(tmp_path: Path):
+    async with FakeBotAPI() as api:
+        settings = {"LUMINA_BOT_TOKEN": api.token, "LUMINA_TELEGRAM_API_BASE": api.base_url}
+        first = await lumina("run", environ=env(tmp_path, LUMINA_HTTP_PORT=str(free_port()), **settings))
+        try:
+            assert first.stdout is not None
+            async with asyncio.timeout(20):
+                while b"/start" not in await first.stdout.readline():  # the first one is up
+                    pass
+            second = await lumina("run", environ=env(tmp_path, LUMINA_HTTP_PORT=str(free_port()), **settings))
+            async with asyncio.timeout(20):
+                _out, err = await second.communicate()
+            assert second.returncode == 2
+            assert b"another LUMINA already runs on this SQLite database" in err and b"PostgreSQL" in err
+        finally:
+            first.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(15):
+                await first.wait()

@@ -48,3 +48,20 @@ async def test_backups_are_made_pruned_and_failures_told_once(database_url: str,
     await broken.run()
     async with sessions() as session:
         assert len((await session.scalars(select(Outbox))).all()) == 2
+
+
+async def test_the_daily_backup_is_made_by_one_instance(database_url: str, sessions, engine, tmp_path: Path):
+    import asyncio
+
+    from storage.db import session_factory
+
+    clock = FakeClock(datetime(2027, 1, 1, 6, 0, tzinfo=UTC))
+    jobs = [BackupJob(factory, database_url, tmp_path / "backups", keep_days=30, clock=clock)
+            for factory in (sessions, session_factory(engine))]  # fmt: skip
+    for day in range(2):
+        made = await asyncio.gather(*(job.scheduled() for job in jobs))
+        assert sum(path is not None for path in made) == 1, made
+        assert len(list((tmp_path / "backups").iterdir())) == day + 1
+        clock.advance(hours=1)
+        assert await jobs[0].scheduled() is None  # the same day again: already made
+        clock.advance(days=1)
