@@ -30,6 +30,7 @@ from storage.models import Feed, Property
 
 # How long a claimed feed is left to the instance that claimed it: well over one sync of thousands of feeds.
 CLAIM_LEASE = timedelta(minutes=15)
+CLAIM_BATCH = 500  # feeds claimed at a time: instances share a big backlog instead of one taking it all
 
 log = logging.getLogger("lumina.sync")
 
@@ -223,24 +224,36 @@ class FeedSyncer:
             return list((await session.scalars(query.order_by(Feed.id))).all())
 
     async def sync_due(self) -> list[SyncOutcome]:
-        """The scheduled job: every enabled feed whose next poll time has come, claimed first, so that several
-        instances on one PostgreSQL fetch each feed once: one UPDATE moves their next_sync_at a lease ahead and
-        returns them (a concurrent claim waits for the row and then finds it no longer due). Recording the download
-        sets the real next time; the feeds of an instance that dies mid-sync are due again when the lease ends."""
+        """The scheduled job: every enabled feed whose next poll time has come, a claimed batch at a time, so that
+        several instances on one PostgreSQL share the feeds and fetch each once. Recording a download sets the feed's
+        real next time; the feeds of an instance that dies mid-sync are due again when their lease ends."""
+        outcomes: list[SyncOutcome] = []
+        while due := await self._claim_due():
+            outcomes += await self.sync_feeds(due)
+        return outcomes
+
+    async def _claim_due(self) -> list[int]:
+        """Up to CLAIM_BATCH due feeds, most overdue first, moved a lease ahead in one UPDATE ... RETURNING. Rows
+        another instance is claiming are skipped (FOR UPDATE SKIP LOCKED), and the outer condition is checked
+        again once a row is locked, so no feed is claimed twice."""
         now = self._clock()
+        is_due = or_(Feed.next_sync_at.is_(None), Feed.next_sync_at <= now)
+        batch = (
+            select(Feed.id)
+            .join(Property)
+            .where(Feed.enabled.is_(True), Property.archived_at.is_(None), is_due)
+            .order_by(Feed.next_sync_at.nulls_first(), Feed.id)
+            .limit(CLAIM_BATCH)
+            .with_for_update(of=Feed, skip_locked=True)
+        )
         claim = (
             update(Feed)
-            .where(
-                Feed.enabled.is_(True),
-                Feed.property_id.in_(select(Property.id).where(Property.archived_at.is_(None))),
-                or_(Feed.next_sync_at.is_(None), Feed.next_sync_at <= now),
-            )
+            .where(Feed.id.in_(batch.scalar_subquery()), is_due)
             .values(next_sync_at=now + CLAIM_LEASE)
             .returning(Feed.id)
         )
         async with self._writing(), self._sessions.begin() as session:
-            due = sorted((await session.scalars(claim)).all())
-        return await self.sync_feeds(due) if due else []
+            return sorted((await session.scalars(claim)).all())
 
 
 async def _next_batch(

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+import jobs.sync
 from domain.calendar.parse import ParseCache
 from domain.feed_sync import Arrival, Download, record_quiet
 from jobs.fetch import FeedFetcher, FetchConfig
@@ -213,11 +214,13 @@ async def test_a_cold_parse_cache_gives_the_same_bookings(sessions):
     assert by_feed[ids[0]] == by_feed[ids[1]] and len(by_feed[ids[0]]) == 13
 
 
-async def test_two_instances_fetch_each_due_feed_once_per_interval(farm: Farm, engine):
+async def test_two_instances_fetch_each_due_feed_once_per_interval(farm: Farm, engine, monkeypatch):
     """Two syncers on one database (two `lumina run` processes on one PostgreSQL), their scheduled jobs firing
-    together, interval after interval: every feed is downloaded once per interval, by one of them."""
+    together, interval after interval: every feed is downloaded once per interval, by one of them, and they share
+    the backlog (claimed two feeds at a time here)."""
     from storage.db import session_factory
 
+    monkeypatch.setattr(jobs.sync, "CLAIM_BATCH", 2)
     other_fetcher = FeedFetcher(FetchConfig(allow_private=True, total_timeout=2.0))
     other = FeedSyncer(session_factory(engine), other_fetcher, clock=farm.clock)
     try:
@@ -225,6 +228,7 @@ async def test_two_instances_fetch_each_due_feed_once_per_interval(farm: Farm, e
             farm.clock.now += timedelta(hours=1)  # past every feed's next poll time
             first, second = await asyncio.gather(farm.syncer.sync_due(), other.sync_due())
             assert sorted(o.feed_id for o in [*first, *second]) == sorted(farm.feeds.values())
+            assert first and second
             assert all(farm.server.hits[f"/{name}.ics"] == interval for name in NAMES), farm.server.hits
         assert not await farm.syncer.sync_due()  # nothing is due until the next interval
     finally:
