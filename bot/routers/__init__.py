@@ -22,6 +22,7 @@ def get_routers() -> list[Router]:
         properties,
         settings,
         start,
+        stats,
         sync,
     )
 
@@ -39,5 +40,6 @@ def get_routers() -> list[Router]:
         export.get_router(),
         settings.get_router(),
         documents.get_router(),
+        stats.get_router(),
         menu.get_fallback_router(),  # keep last
     ]
