@@ -114,7 +114,7 @@ class PropertyFacts:
     default_rate: Decimal | None = None  # per night, in `currency`: an estimate for stays without a price
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a report builds tens of thousands, and frozen __init__ costs 3 times more
 class Stay:
     """A guest stay or a block, reduced to what the numbers need."""
 
@@ -263,6 +263,8 @@ def property_figures(prop: PropertyFacts, stays: Iterable[Stay], period: Period)
     blocked: set[int] = set()
     by_source: dict[str, set[int]] = defaultdict(set)
     currencies = {prop.currency}
+    revenue, priced, estimated = result.revenue, result.nights_priced, result.estimated_revenue
+    zero = Decimal(0)
     for stay in stays:
         if stay.property_id != prop.id or stay.check_out <= period.start or stay.check_in >= period.end:
             continue
@@ -273,7 +275,7 @@ def property_figures(prop: PropertyFacts, stays: Iterable[Stay], period: Period)
         if stay.kind != "reservation":
             continue
         own = stay.own_nights()
-        inside = [n for n in own if start <= n < end]
+        inside = own if own and own[0] >= start and own[-1] < end else [n for n in own if start <= n < end]
         if not inside:
             continue
         if stay.cancelled:
@@ -288,18 +290,19 @@ def property_figures(prop: PropertyFacts, stays: Iterable[Stay], period: Period)
             booked_on = stay.booked_at.astimezone(zone).date()
             result.lead_days += max((stay.check_in - booked_on).days, 0)
             result.lead_known += 1
+        count = len(inside)
         if stay.price is not None:
             currency = stay.currency or prop.currency
             currencies.add(currency)
-            amount = stay.price * len(inside) / len(own)
-            _add_into(result.revenue, {currency: amount})
-            _add_into(share.revenue, {currency: amount})
-            _add_into(result.nights_priced, {currency: len(inside)})
+            amount = stay.price * count / len(own) if count != len(own) else stay.price
+            revenue[currency] = revenue.get(currency, zero) + amount
+            share.revenue[currency] = share.revenue.get(currency, zero) + amount
+            priced[currency] = priced.get(currency, 0) + count
         else:
-            result.nights_unpriced += len(inside)
+            result.nights_unpriced += count
             if prop.default_rate is not None:
-                _add_into(result.estimated_revenue, {prop.currency: prop.default_rate * len(inside)})
-                result.nights_estimated += len(inside)
+                estimated[prop.currency] = estimated.get(prop.currency, zero) + prop.default_rate * count
+                result.nights_estimated += count
     result.nights_booked = len(booked)
     result.nights_blocked = len(blocked - booked)
     for source, nights in by_source.items():

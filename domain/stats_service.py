@@ -47,20 +47,10 @@ def _echo_nights(value: Any) -> tuple[tuple[date, date], ...]:
 
 
 def to_stay(row: Row[Any]) -> Stay:
-    return Stay(
-        id=row.id,
-        property_id=row.property_id,
-        source=row.source,
-        check_in=row.check_in,
-        check_out=row.check_out,
-        kind=row.kind,
-        cancelled=row.status == "cancelled",
-        price=Decimal(row.price) if row.price is not None else None,
-        currency=row.currency,
-        guests=row.guests_count,
-        booked_at=row.booked_at,
-        echo_nights=_echo_nights(row.echo_nights),
-    )
+    """From a row of storage.stats.stay_rows (by position: a report reads tens of thousands)."""
+    sid, property_id, source, kind, status, check_in, check_out, price, currency, guests, echoes, booked_at = row
+    return Stay(sid, property_id, source, check_in, check_out, kind, status == "cancelled", price, currency, guests,
+                booked_at, _echo_nights(echoes) if echoes else ())  # fmt: skip
 
 
 def data_window(period: Period, *, chart: bool) -> Period:
