@@ -43,6 +43,7 @@ class AlertKind(StrEnum):
     CHECKOUT_REMINDER = "checkout_reminder"
     SUMMARY = "summary"  # governed by User.summary_hour
     TURNOVER = "turnover"  # governed by the cleaner role
+    MONTHLY_STATS = "monthly_stats"  # governed by User.monthly_stats (owners, on the 1st)
 
 
 # A booking change (the sync's BookingChange.change) and the alert it raises, if any.
@@ -78,6 +79,7 @@ PREFERENCE_OF_KIND: dict[AlertKind, str | None] = {
     AlertKind.CHECKOUT_REMINDER: "checkout_reminder",
     AlertKind.SUMMARY: None,
     AlertKind.TURNOVER: None,
+    AlertKind.MONTHLY_STATS: None,
 }
 ALWAYS_ON_CLASS = "double_booking"
 _KIND_VALUES = frozenset(AlertKind)

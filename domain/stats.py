@@ -523,3 +523,79 @@ def report_dicts(report: Report) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+# --- a report kept as JSON (the monthly summary waits in the outbox as one) ----------------------------------
+
+
+def _raw_money(values: Mapping[str, Decimal]) -> dict[str, str]:
+    return {currency: str(amount) for currency, amount in values.items()}
+
+
+def _figures_raw(figures: Figures) -> dict[str, Any]:
+    return {
+        "ints": [figures.nights_in_period, figures.nights_blocked, figures.nights_booked, figures.nights_unpriced,
+                 figures.nights_estimated, figures.stays, figures.stay_nights, figures.lead_days, figures.lead_known,
+                 figures.cancellations],  # fmt: skip
+        "revenue": _raw_money(figures.revenue),
+        "priced": figures.nights_priced,
+        "estimated": _raw_money(figures.estimated_revenue),
+        "available": figures.available_by_currency,
+        "platforms": {s: [p.nights, _raw_money(p.revenue)] for s, p in figures.platforms.items()},
+    }
+
+
+def _figures_from_raw(raw: Mapping[str, Any]) -> Figures:
+    ints = raw["ints"]
+    figures = Figures(*ints[:3])
+    (figures.nights_unpriced, figures.nights_estimated, figures.stays, figures.stay_nights, figures.lead_days,
+     figures.lead_known, figures.cancellations) = ints[3:]  # fmt: skip
+    figures.revenue = {c: Decimal(v) for c, v in raw["revenue"].items()}
+    figures.nights_priced = dict(raw["priced"])
+    figures.estimated_revenue = {c: Decimal(v) for c, v in raw["estimated"].items()}
+    figures.available_by_currency = dict(raw["available"])
+    figures.platforms = {
+        s: PlatformShare(nights, {c: Decimal(v) for c, v in money.items()})
+        for s, (nights, money) in raw["platforms"].items()
+    }
+    return figures
+
+
+def _optional(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def report_to_raw(report: Report) -> dict[str, Any]:
+    return {
+        "period": [report.period.start.isoformat(), report.period.end.isoformat()],
+        "properties": [
+            [[p.id, p.name, p.currency, p.timezone, _optional(p.default_rate)],
+             _figures_raw(c.current), _figures_raw(c.last_year)]
+            for p, c in report.properties
+        ],  # fmt: skip
+        "total": [_figures_raw(report.total.current), _figures_raw(report.total.last_year)],
+        "months": [
+            [m.month.isoformat(), m.nights, _optional(m.occupancy), m.last_year_nights,
+             _optional(m.last_year_occupancy)]
+            for m in report.months
+        ],
+    }
+
+
+def report_from_raw(raw: Mapping[str, Any]) -> Report:
+    def dec(value: str | None) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+    properties = []
+    for (pid, name, currency, timezone, rate), current, old in raw["properties"]:
+        facts = PropertyFacts(pid, name, currency, timezone, dec(rate))
+        properties.append((facts, Comparison(_figures_from_raw(current), _figures_from_raw(old))))
+    return Report(
+        period=Period(date.fromisoformat(raw["period"][0]), date.fromisoformat(raw["period"][1])),
+        properties=properties,
+        total=Comparison(_figures_from_raw(raw["total"][0]), _figures_from_raw(raw["total"][1])),
+        months=[
+            MonthPoint(date.fromisoformat(month), dict(nights), dec(occupancy), dict(old), dec(old_occupancy))
+            for month, nights, occupancy, old, old_occupancy in raw["months"]
+        ],
+    )

@@ -27,7 +27,8 @@ class StatsCB(CallbackData, prefix="st"):
     per: Period = "this_month"
 
 
-def picker_keyboard(properties: list[Property], chosen: int) -> InlineKeyboardMarkup:
+def picker_keyboard(properties: list[Property], chosen: int, *, monthly: bool | None = None) -> InlineKeyboardMarkup:
+    """`monthly`: whether the monthly summary is on (None: not this person's to switch)."""
     rows: list[list[InlineKeyboardButton]] = []
     if len(properties) > 1:
         choices = [(0, _("All properties")), *((p.id, p.name[:40]) for p in properties)]
@@ -41,7 +42,11 @@ def picker_keyboard(properties: list[Property], chosen: int) -> InlineKeyboardMa
         if line:
             rows.append(line)
     periods = [button(_(PERIOD_LABELS[name]), StatsCB(action="show", p=chosen, per=name)) for name in PERIOD_NAMES]
-    rows += [periods[:2], periods[2:], [menu_button()]]
+    rows += [periods[:2], periods[2:]]
+    if monthly is not None:
+        label = _("🔔 Monthly summary on the 1st: on") if monthly else _("🔕 Monthly summary on the 1st: off")
+        rows.append([button(label, StatsCB(action="monthly", p=chosen))])
+    rows.append([menu_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

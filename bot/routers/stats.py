@@ -20,7 +20,7 @@ from bot.services import Services
 from bot.views import stats as views
 from bot.views.stats_chart import chart_spec, draw
 from domain.stats import Period, standard_periods
-from domain.stats_service import export_stays, load_report, may_see_numbers, stats_properties
+from domain.stats_service import export_stays, load_report, may_see_numbers, set_monthly_stats, stats_properties
 from storage.models import Property, User
 
 
@@ -42,6 +42,15 @@ def get_router() -> Router:
 
     @router.callback_query(StatsCB.filter(F.action == "pick"))
     async def pick(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession) -> None:
+        await _picker(query, user, session, chosen=callback_data.p)
+
+    @router.callback_query(StatsCB.filter(F.action == "monthly"))
+    async def monthly(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession,
+                      services: Services) -> None:  # fmt: skip
+        if user.role != "owner":
+            await expired(query)
+            return
+        await set_monthly_stats(session, user, not user.monthly_stats, now=services.clock())
         await _picker(query, user, session, chosen=callback_data.p)
 
     @router.callback_query(StatsCB.filter(F.action.in_({"show", "csv", "xlsx"})))
@@ -102,12 +111,13 @@ async def _picker(target: Message | CallbackQuery, user: User, session: AsyncSes
         chosen = properties[0].id
     elif chosen and chosen not in {p.id for p in properties}:
         chosen = 0
+    keyboard = picker_keyboard(properties, chosen, monthly=user.monthly_stats if user.role == "owner" else None)
     if isinstance(target, CallbackQuery) and isinstance(target.data, str) and target.data.startswith("st:"):
-        await edit_or_answer(target, views.picker_text(), picker_keyboard(properties, chosen))
+        await edit_or_answer(target, views.picker_text(), keyboard)
         return
     if isinstance(target, CallbackQuery):
         await target.answer()
         if target.message is not None and not isinstance(target.message, InaccessibleMessage):
-            await target.message.answer(views.picker_text(), reply_markup=picker_keyboard(properties, chosen))
+            await target.message.answer(views.picker_text(), reply_markup=keyboard)
         return
-    await target.answer(views.picker_text(), reply_markup=picker_keyboard(properties, chosen))
+    await target.answer(views.picker_text(), reply_markup=keyboard)

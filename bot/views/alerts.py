@@ -34,7 +34,7 @@ def render_alert(row: Outbox, user: User) -> Rendered:
             raise ValueError(f"no view for alert kind {row.kind!r}")
         rendered = view(row)
     if len(rendered.text) > MAX_TEXT:
-        rendered = Rendered(rendered.text[: MAX_TEXT - 1] + "…", rendered.buttons)
+        rendered = Rendered(rendered.text[: MAX_TEXT - 1] + "…", rendered.buttons, rendered.photo)
     return rendered
 
 
@@ -351,6 +351,21 @@ def turnover(row: Outbox) -> Rendered:
     return Rendered(text)
 
 
+def monthly_stats(row: Outbox) -> Rendered:
+    """Last month's figures; the chart is drawn when the row is sent (in a worker thread), in the same words."""
+    from functools import partial
+
+    from bot.views.stats import period_title, stats_text
+    from bot.views.stats_chart import chart_spec, draw
+    from domain.stats import report_from_raw
+
+    report = report_from_raw(row.payload)
+    scope = report.properties[0][0].name if len(report.properties) == 1 else _("All properties")
+    text = _("🗓 Your month in numbers") + "\n\n" + stats_text(report, scope=scope)
+    spec = chart_spec(report, title=f"{scope} · {period_title(report.period)}")
+    return Rendered(text, photo=partial(draw, spec))
+
+
 VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "booking_new": booking_new,
     "booking_changed": booking_changed,
@@ -365,4 +380,5 @@ VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "checkout_reminder": checkout_reminder,
     "summary": summary,
     "turnover": turnover,
+    "monthly_stats": monthly_stats,
 }

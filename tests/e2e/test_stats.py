@@ -131,3 +131,34 @@ async def test_all_properties_sums_currencies_apart_and_managers_see_only_theirs
     assert "Beach house" in text and "Revenue: $300.00" in text and "R$" not in text
     forged = await owner.press(MANAGER, f"st:csv:{ids['flat']}:last_month", message_id=1)
     assert "sendDocument" not in forged
+
+
+async def test_the_monthly_summary_arrives_on_the_first_with_its_chart_once(owner: Lumina, language: str):
+    from domain.monthly_stats import queue_monthly
+
+    t = T[language]
+    first = last_month()
+    async with owner.sessions.begin() as session:
+        await seed_month(session, first)
+    # The 1st of this month at 08:30 in São Paulo (no summary hour set: 08:00), as the once-a-minute job sees it.
+    due = datetime.combine(month_start(first, 1), datetime.min.time(), TZ).replace(hour=8, minute=30)
+    mark = owner.api.mark()
+    async with owner.sessions.begin() as session:
+        assert await queue_monthly(session, now=due, default_zone=TZ) == 1
+    async with owner.sessions.begin() as session:  # the next minute's run: the same key, nothing new
+        assert await queue_monthly(session, now=due.replace(minute=31), default_zone=TZ) == 0
+        assert await queue_monthly(session, now=due.replace(hour=12), default_zone=TZ) == 0  # past the grace
+    owner.app.services.outbox_wakeup()
+    [message] = await owner.api.wait_for("sendMessage", chat_id=OWNER, after=mark, timeout=10)
+    [photo] = await owner.api.wait_for("sendPhoto", chat_id=OWNER, after=mark, timeout=10)
+    text = message.params["text"].replace("\xa0", " ")
+    assert t["all"] in text and t["revenue"] in text and "Beach house" in text
+    assert photo.seq > message.seq and owner.api.photos(OWNER)[-1].content.startswith(b"\x89PNG")
+
+    # Switched off from /stats: next month nobody is due.
+    await owner.say(OWNER, "/stats")
+    await owner.tap(OWNER, "🔔")
+    assert any("🔕" in text for text, _data in owner.buttons(owner.keyboard(OWNER)))
+    next_due = datetime.combine(month_start(first, 2), datetime.min.time(), TZ).replace(hour=8, minute=30)
+    async with owner.sessions.begin() as session:
+        assert await queue_monthly(session, now=next_due, default_zone=TZ) == 0

@@ -204,3 +204,37 @@ def test_the_chart_shows_at_least_twelve_months_and_last_years_beside_them():
     assert report.platforms == ["airbnb", "booking", "direct"]
     with pytest.raises(ValueError):
         Period(feb(2), feb(2))
+
+
+def test_a_report_kept_as_json_comes_back_the_same():
+    import json
+
+    from domain.stats import report_from_raw, report_to_raw
+
+    beach = PropertyFacts(2, "Beach house", "USD", "America/New_York", default_rate=D("100"))
+    stays = [*CALENDAR, stay(22, "vrbo", feb(20), feb(23), property_id=2)]
+    report = build_report([FLAT, beach], stays, FEB_2028)
+    again = report_from_raw(json.loads(json.dumps(report_to_raw(report))))
+    assert report_dicts(again) == report_dicts(report)
+    assert again.months == report.months and again.properties[1][0] == beach
+
+
+@pytest.mark.parametrize(
+    ("local", "hour", "due"),
+    [
+        (datetime(2028, 3, 1, 8, 0), None, True),  # 08:00 without a summary hour
+        (datetime(2028, 3, 1, 7, 59), None, False),
+        (datetime(2028, 3, 1, 10, 59), None, True),  # within the 3 hours of grace
+        (datetime(2028, 3, 1, 11, 0), None, False),
+        (datetime(2028, 3, 1, 6, 30), 6, True),  # at the daily summary's hour
+        (datetime(2028, 3, 2, 8, 0), None, False),  # only on the 1st
+    ],
+)
+def test_the_monthly_summary_is_due_on_the_first_at_the_summary_hour(local: datetime, hour: int | None, due: bool):
+    from zoneinfo import ZoneInfo
+
+    from domain.monthly_stats import monthly_due
+
+    zone = ZoneInfo("America/Sao_Paulo")
+    period = monthly_due(local.replace(tzinfo=zone), zone, hour)
+    assert (period == Period(feb(1), date(2028, 3, 1))) if due else period is None
