@@ -43,6 +43,8 @@ def picker_keyboard(properties: list[Property], chosen: int, *, monthly: bool | 
             rows.append(line)
     periods = [button(_(PERIOD_LABELS[name]), StatsCB(action="show", p=chosen, per=name)) for name in PERIOD_NAMES]
     rows += [periods[:2], periods[2:]]
+    if chosen:
+        rows.append([button(_("💵 Default nightly rate (for estimates)"), StatsCB(action="rate", p=chosen))])
     if monthly is not None:
         label = _("🔔 Monthly summary on the 1st: on") if monthly else _("🔕 Monthly summary on the 1st: off")
         rows.append([button(label, StatsCB(action="monthly", p=chosen))])

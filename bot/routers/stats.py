@@ -7,20 +7,32 @@ import asyncio
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
 from bot.keyboards.callbacks import MenuCB
-from bot.keyboards.common import only_menu
+from bot.keyboards.common import dialog_nav, only_menu
 from bot.keyboards.stats import StatsCB, figures_keyboard, picker_keyboard
 from bot.routers.replies import clip, edit_or_answer, expired
 from bot.services import Services
+from bot.states import DefaultRate
 from bot.views import stats as views
+from bot.views.errors import input_error
 from bot.views.stats_chart import chart_spec, draw
+from domain.inputs import InputError, parse_money
+from domain.properties import property_for
 from domain.stats import Period, standard_periods
-from domain.stats_service import export_stays, load_report, may_see_numbers, set_monthly_stats, stats_properties
+from domain.stats_service import (
+    export_stays,
+    load_report,
+    may_see_numbers,
+    set_default_rate,
+    set_monthly_stats,
+    stats_properties,
+)
 from storage.models import Property, User
 
 
@@ -52,6 +64,35 @@ def get_router() -> Router:
             return
         await set_monthly_stats(session, user, not user.monthly_stats, now=services.clock())
         await _picker(query, user, session, chosen=callback_data.p)
+
+    @router.callback_query(StatsCB.filter(F.action == "rate"))
+    async def rate_ask(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession,
+                       state: FSMContext) -> None:  # fmt: skip
+        prop = await property_for(session, user, callback_data.p, manage=True)
+        if prop is None or not may_see_numbers(user):
+            await expired(query)
+            return
+        await state.set_state(DefaultRate.value)
+        await state.update_data(property_id=prop.id)
+        await edit_or_answer(query, views.rate_question(prop), dialog_nav(back=False))
+
+    @router.message(StateFilter(DefaultRate.value))
+    async def rate_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                         services: Services) -> None:  # fmt: skip
+        prop = await property_for(session, user, (await state.get_data()).get("property_id", 0), manage=True)
+        if prop is None or not may_see_numbers(user):
+            await state.clear()
+            await message.answer(_("This property is no longer available."), reply_markup=only_menu())
+            return
+        try:
+            rate = parse_money(message.text or "")
+        except InputError as error:
+            await message.answer(input_error(error), reply_markup=dialog_nav(back=False))
+            return
+        await set_default_rate(session, prop, rate or None, user=user, now=services.clock())
+        await state.clear()
+        await message.answer(views.rate_saved(prop))
+        await _picker(message, user, session, chosen=prop.id)
 
     @router.callback_query(StatsCB.filter(F.action.in_({"show", "csv", "xlsx"})))
     async def show(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession,

@@ -17,6 +17,7 @@ from bot.views.feeds import platform_name
 from bot.views.format import babel_locale, esc, month_title
 from domain.stats import Comparison, Figures, Period, Report, month_start
 from domain.stats_service import ExportStay
+from storage.models import Property
 
 PERIOD_LABELS = {
     "this_month": N_("This month"),
@@ -206,6 +207,20 @@ def _property_line(name: str, figures: Figures) -> str:
     money = " · ".join(cash(amount, c) for c, amount in sorted(figures.revenue.items()) if amount)
     nights = ngettext("{n} night", "{n} nights", figures.nights_booked).format(n=number(figures.nights_booked))
     return f"{esc(name)}: {percent(figures.occupancy)} · {nights}" + (f" · {money}" if money else "")
+
+
+def rate_question(prop: Property) -> str:
+    current = cash(prop.default_rate, prop.currency) if prop.default_rate is not None else _("none")
+    return _("Default nightly rate of {name}, in {currency}? (now: {current})\nIt only estimates the stays without a "
+             "price, always shown apart from real prices. Send 0 to remove it.").format(
+        name=esc(prop.name), currency=prop.currency, current=current)  # fmt: skip
+
+
+def rate_saved(prop: Property) -> str:
+    if prop.default_rate is None:
+        return _("Saved: {name} has no default rate.").format(name=esc(prop.name))
+    return _("Saved: {amount} a night for {name}.").format(amount=cash(prop.default_rate, prop.currency),
+                                                          name=esc(prop.name))  # fmt: skip
 
 
 def no_numbers_text() -> str:

@@ -162,3 +162,23 @@ async def test_the_monthly_summary_arrives_on_the_first_with_its_chart_once(owne
     next_due = datetime.combine(month_start(first, 2), datetime.min.time(), TZ).replace(hour=8, minute=30)
     async with owner.sessions.begin() as session:
         assert await queue_monthly(session, now=next_due, default_zone=TZ) == 0
+
+
+async def test_a_default_rate_estimates_the_unpriced_nights_apart(owner: Lumina, language: str):
+    first = last_month()
+    async with owner.sessions.begin() as session:
+        await seed_month(session, first)
+    await owner.say(OWNER, "/stats")
+    await owner.tap(OWNER, "Apto 101")
+    await owner.tap(OWNER, "💵")
+    assert "BRL" in owner.text(OWNER)
+    answer = await owner.say(OWNER, "abc")
+    assert len(answer) == 1 and ("valor" in answer[0]["text"] or "amount" in answer[0]["text"])
+    await owner.say(OWNER, "200,00" if language == "pt-BR" else "200.00")
+    await owner.tap(OWNER, T[language]["last_month"])
+    text = owner.api.sent_messages(OWNER)[-2]["text"].replace("\xa0", " ")
+    estimate = {
+        "pt-BR": "Estimativa pela sua diária padrão: R$ 1.000,00 por 5 noites (fora dos números acima)",
+        "en": "Estimate at your default rate: R$1,000.00 for 5 nights (not in the figures above)",
+    }[language]
+    assert estimate in text and T[language]["adr"] in text  # ADR still from real prices only
