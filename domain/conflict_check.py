@@ -3,6 +3,7 @@ never duplicate a pair, and respect what the host decided (resolved, echo) until
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -86,9 +87,9 @@ class ConflictEvent:
     alert: bool
 
 
-async def live_spans(session: AsyncSession, property_id: int, *, today: date) -> tuple[list[Span], dict[int, StayRef]]:
-    """The property's current stays, as Spans for the check and StayRefs for its events (one column select)."""
-    rows = (await session.execute(_LIVE_SPANS, {"of_property": property_id, "today": today})).all()
+def _contested(rows: Sequence[Row[Any]], today: date) -> tuple[list[Overlap], dict[int, StayRef]]:
+    """The overlaps among the property's current stays (rows of _LIVE_SPANS), and the stays by id for the events.
+    Pure: run in a worker thread, so a property with thousands of stays does not hold the event loop."""
     spans, stays = [], {}
     for row in rows:
         stays[row.id] = StayRef(row.id, row.feed_id, row.uid, row.check_in, row.check_out)
@@ -105,7 +106,9 @@ async def live_spans(session: AsyncSession, property_id: int, *, today: date) ->
                 echo=tuple(from_json(row.echo_nights)),
             )
         )
-    return spans, stays
+    found = find_conflicts(spans, today=today)
+    found += [_self_overlap(a, b, today) for a, b in self_overlaps(spans, today=today)]
+    return found, stays
 
 
 # Dict lookups: cheaper than Enum calls for every live stay of the property, after every changed feed.
@@ -120,9 +123,8 @@ async def check_property(
     (and pages) once, follows its stays silently through re-cuts, merges and new UIDs, and closes once when no
     night is contested any more. `alerts`: the caller's alert queue for this property and transaction."""
     alerts = alerts or PropertyAlerts(session, prop, now=now)
-    spans, stays = await live_spans(session, prop.id, today=today)
-    found = find_conflicts(spans, today=today)
-    found += [_self_overlap(a, b, today) for a, b in self_overlaps(spans, today=today)]
+    live = (await session.execute(_LIVE_SPANS, {"of_property": prop.id, "today": today})).all()
+    found, stays = await asyncio.to_thread(_contested, live, today)
     rows = (await session.execute(_STORED_CONFLICTS, {"of_property": prop.id})).all()
     current = [row for row in rows if row.status != "closed"]
 

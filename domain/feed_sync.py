@@ -14,7 +14,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -217,10 +217,26 @@ def _after_success(
     }
 
 
+# Rows per statement. Binding a row costs the event loop ~20 µs: a 5,000-stay feed in one statement held it ~100 ms,
+# in chunks it answers chats and deliveries between them.
+_CHUNK = 500
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), _CHUNK):
+        yield rows[start : start + _CHUNK]
+
+
+async def _execute_many(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows):
+        await session.execute(statement, chunk)
+
+
 async def _insert_returning(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> dict[Any, int]:
-    """One multi-row INSERT; the new ids by the key the statement returns first (see _INSERT_RUNS)."""
-    result = await session.execute(statement, rows)
-    ids = {key: new_id for key, new_id in result.all()}
+    """Multi-row INSERTs; the new ids by the key the statement returns first (see _INSERT_RUNS)."""
+    ids: dict[Any, int] = {}
+    for chunk in _chunks(rows):
+        ids.update((key, new_id) for key, new_id in (await session.execute(statement, chunk)).all())
     assert len(ids) == len(rows), "the returned key must be unique within the insert"
     return ids
 
@@ -288,7 +304,8 @@ async def apply_download(
     stored = {row.id: row for row in await repositories.feed_stays(session, feed.id, since=since)}
     known = [_known(row) for row in stored.values()]
     recycles_uids = platform == Platform.BOOKING
-    result = reconcile(
+    result = await asyncio.to_thread(  # pure, and ~20 ms per 1,000 stays: off the event loop too
+        reconcile,
         known,
         events,
         now=now,
@@ -471,14 +488,14 @@ async def _apply(
     if moving or taken:
         renames = [{"row_id": i, "uid": f"~moving~{i}"} for i in moving]
         renames += [{"row_id": i, "uid": f"{stored[i].uid[:240]}~{i}"} for i in taken]
-        await session.execute(_UPDATE_BOOKING, renames)
+        await _execute_many(session, _UPDATE_BOOKING, renames)
     updates = [
         values
         for i, op in enumerate(ops)
         if op.known and (values := _update_values(stored[op.known.id], op, echoes.get(i), now))
     ]
     for same_columns in _by_columns(updates):  # one executemany per set of columns
-        await session.execute(_UPDATE_BOOKING, same_columns)
+        await _execute_many(session, _UPDATE_BOOKING, same_columns)
 
     inserts = [(op, echoes.get(i)) for i, op in enumerate(ops) if op.known is None]
     new_ids = await _insert_bookings(session, prop, feed_id, platform, inserts, now=now) if inserts else {}

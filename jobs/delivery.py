@@ -11,8 +11,9 @@ happens outside any transaction, and its outcome is recorded in another short tr
 after Telegram accepted a message but before "sent" was committed, nothing can tell afterwards whether it arrived:
 the Bot API has no idempotency key and no way to read a chat. We choose at-least-once: a row left in "sending" is
 sent again (at start on SQLite, where one process owns the database; elsewhere once its lease has expired). No alert
-is ever lost, and a duplicate needs a crash inside that window (one HTTP answer plus one commit: milliseconds) or a
-send whose answer timed out after Telegram had taken it. A stop is not a crash: no new rows are claimed, rows still
+is ever lost, and a duplicate needs a crash inside that window (the whole round trip of the send plus one commit)
+or a send whose answer timed out after Telegram had taken it. A row sent again is marked `interrupted`, and its
+message says it is a repeat. A stop is not a crash: no new rows are claimed, rows still
 waiting for a rate-limit slot are handed back untouched, and sends already on the wire finish and are recorded
 (shielded from the cancellation), so stopping or restarting `lumina run` never duplicates.
 
@@ -357,7 +358,7 @@ class Delivery:
                 await session.scalars(
                     update(Outbox)
                     .where(*condition)
-                    .values(status="pending", not_before=None, last_error="interrupted while sending: sent again")
+                    .values(status="pending", not_before=None, interrupted=True, last_error="interrupted while sending")
                     .returning(Outbox.id)
                     .execution_options(synchronize_session=False)
                 )

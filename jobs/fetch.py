@@ -191,7 +191,11 @@ def _parse_url(url: str) -> httpx.URL:
 def _require_http(url: httpx.URL) -> None:
     if url.scheme not in ("http", "https"):
         raise _Failure("invalid_url", f"scheme {url.scheme!r} is not http/https")
-    if not url.host:
+    try:
+        host = url.host  # decodes an IDNA name ("xn--…"), which may be malformed
+    except UnicodeError:
+        raise _Failure("invalid_url", "the host name is not valid") from None
+    if not host:
         raise _Failure("invalid_url", "URL has no host")
 
 

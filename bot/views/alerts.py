@@ -33,6 +33,8 @@ def render_alert(row: Outbox, user: User) -> Rendered:
         if view is None:
             raise ValueError(f"no view for alert kind {row.kind!r}")
         rendered = view(row)
+        if row.interrupted:  # a crash cut off its first send, which may have arrived: say this is a repeat
+            rendered = Rendered(f"{rendered.text}\n\n<i>{_('(sent again after a restart)')}</i>", rendered.buttons)
     if len(rendered.text) > MAX_TEXT:
         rendered = Rendered(rendered.text[: MAX_TEXT - 1] + "…", rendered.buttons, rendered.photo)
     return rendered

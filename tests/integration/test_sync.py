@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from domain.calendar.parse import MAX_EVENTS
 from jobs.fetch import FeedFetcher, FetchConfig
 from jobs.sync import FeedSyncer
-from storage.models import Booking, BookingChange, Feed, Outbox, Property, SyncRun, User
+from storage.models import Booking, BookingChange, Conflict, Feed, Outbox, Property, SyncRun, User
 from tests.support.clock import FakeClock
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb, booking
@@ -270,6 +271,41 @@ async def test_a_garbled_download_between_good_ones_cancels_nothing(world: World
     world.clock.advance(hours=2)
     await world.sync()
     assert [a.kind for a in await world.alerts()] == ["feed_trouble", "feed_recovered", "booking_new"]
+
+
+async def test_a_runaway_download_between_good_ones_cancels_nothing(world: World):
+    await world.sync()
+    flood = b"".join(b"BEGIN:VEVENT\r\nUID:f%d\r\nDTSTART;VALUE=DATE:20261101\r\nEND:VEVENT\r\n" % i
+                     for i in range(MAX_EVENTS))  # fmt: skip
+    world.server.route("/cal.ics", body=airbnb(STAYS).replace(b"END:VCALENDAR", flood + b"END:VCALENDAR"))
+    world.clock.advance(hours=2)
+    outcome = await world.sync()
+    assert (outcome.outcome, outcome.reason) == ("failed", "too_many_events")
+    assert [b.status for b in await world.bookings()] == ["active", "active", "active"]
+    world.server.route("/cal.ics", body=airbnb([*STAYS, Stay("r3@airbnb.com", date(2026, 10, 1), date(2026, 10, 3))]))
+    world.clock.advance(hours=2)
+    await world.sync()
+    assert [a.kind for a in await world.alerts()] == ["booking_new"]
+
+
+async def test_a_download_overlapping_itself_between_good_ones_is_one_conflict(world: World):
+    await world.sync()
+    crowd = [Stay(f"c{i}@airbnb.com", date(2026, 11, 1), date(2026, 11, 4), code=f"HM{i:08d}") for i in range(400)]
+    world.server.route("/cal.ics", body=airbnb([*STAYS, *crowd]))
+    world.clock.advance(hours=2)
+    await world.sync()
+    async with world.sessions() as session:
+        conflicts = (await session.scalars(select(Conflict))).all()
+    assert [c.klass for c in conflicts] == ["same_source"]  # one, not 400 × 399 / 2
+    assert len(await world.alerts()) == 400  # the 400 new reservations; the self-overlap does not page
+    world.server.route("/cal.ics", body=airbnb([*STAYS, Stay("r3@airbnb.com", date(2026, 10, 1), date(2026, 10, 3))]))
+    for _ in range(4):  # 400 of 404 gone at once is held as suspicious for 12 hours, then they are cancelled
+        world.clock.advance(hours=4)
+        await world.sync()
+    stays = {b.uid: b.status for b in await world.bookings()}
+    assert [stays[f"{uid}@airbnb.com"] for uid in ("r1", "r2", "b1", "r3")] == ["active"] * 4
+    async with world.sessions() as session:
+        assert [c.status for c in (await session.scalars(select(Conflict))).all()] == ["closed"]
 
 
 async def test_one_event_icalendar_cannot_read_is_skipped_and_the_rest_used(world: World):

@@ -150,3 +150,20 @@ def test_only_new_blocks_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     outcome(calendar(STAY, moved), cache, "feed", ROME, TODAY)
     assert len(parsed) == 2  # the first download whole, then only the moved event (no parse for the restamp)
     assert parsed[1].count("BEGIN:VEVENT") == 1 and "b@x" in parsed[1]
+
+
+def test_a_big_download_is_parsed_in_slices_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """icalendar is never handed the whole of a big feed (its unfolding holds the GIL for the whole text), and the
+    slices add up to exactly what a whole-file parse gives, errors included."""
+    from domain.calendar import parse
+
+    monkeypatch.setattr(parse, "_PARSE_SLICE", 4096)
+    parsed: list[str] = []
+    real = parse._parse_components
+    monkeypatch.setattr(parse, "_parse_components", lambda text: parsed.append(text) or real(text))
+    stays = [STAY.replace("a@x", f"{i}@x").replace("20260310", f"202604{i % 28 + 1:02d}") for i in range(300)]
+    data = calendar(*stays, "DTSTAMP:20260301T070000Z|UID:bad@x|DTSTART;VALUE=DATE:2026-03-01|SUMMARY:x")
+    run(data, ParseCache(), thorough=False)  # the same as whole-file parses, edit after edit
+    parsed.clear()
+    outcome(data, ParseCache(), "feed", ROME, TODAY)
+    assert max(map(len, parsed)) < 2 * 4096 and len(parsed) > len(data) // 4096
