@@ -8,6 +8,7 @@ import contextlib
 import importlib
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot import cli_ops
@@ -73,7 +74,24 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="one JSON object per line")
     replay.set_defaults(handler=_replay)
     cli_ops.add_commands(commands)
+
+    stats = commands.add_parser("stats", help="occupancy, ADR, RevPAR and revenue, per property and for all")
+    stats.add_argument("--property", type=int, action="append", dest="property_ids", metavar="ID",
+                       help="only this property (repeatable)")  # fmt: skip
+    stats.add_argument("--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD",
+                       help="first night (default: the 1st of this month, or of --to's month)")  # fmt: skip
+    stats.add_argument("--to", dest="end", type=_iso_date, metavar="YYYY-MM-DD",
+                       help="last night (default: the last of --from's month)")  # fmt: skip
+    stats.add_argument("--json", action="store_true", help="one JSON object per property and one for all, per line")
+    stats.set_defaults(handler=_stats)
     return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -170,6 +188,28 @@ def _replay(settings: Settings, args: argparse.Namespace) -> int:
         )
     except ReplayError as exc:
         print(f"lumina replay: {exc}", file=sys.stderr)
+        return 2
+
+
+def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    from jobs.stats_cli import StatsError, print_stats
+    from storage import migrate
+
+    migrate.upgrade(settings.resolved_database_url)
+    try:
+        return asyncio.run(
+            print_stats(
+                settings.resolved_database_url,
+                property_ids=args.property_ids,
+                start=args.start,
+                end=args.end,
+                timezone=settings.default_timezone,
+                as_json=args.json,
+                out=sys.stdout,
+            )
+        )
+    except StatsError as exc:
+        print(f"lumina stats: {exc}", file=sys.stderr)
         return 2
 
 

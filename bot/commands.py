@@ -20,6 +20,7 @@ COMMANDS = [
     ("sync", N_("Check every calendar now")),
     ("export", N_("Calendar links for the platforms")),
     ("document", N_("Authorization, check-in, receipt")),
+    ("stats", N_("Numbers and charts")),
     ("settings", N_("Alerts and quiet hours")),
     ("language", N_("Change the language")),
     ("backup", N_("Newest backup (owners)")),

@@ -32,7 +32,7 @@ from aiogram.methods import (
     SendMessage,
     SetMyCommands,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from jobs.delivery import (
     ChatBlocked,
@@ -88,6 +88,9 @@ class TelegramSender:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
+        if message.photo is not None:
+            png = await asyncio.to_thread(message.photo)
+            await self._call(lambda: self._bot.send_photo(chat_id, BufferedInputFile(png, filename="lumina-stats.png")))
         return sent.message_id
 
     async def edit(self, chat_id: int, message_id: int, message: Rendered) -> int:

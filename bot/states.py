@@ -48,6 +48,10 @@ class ResolveConflict(StatesGroup):
     note = State()
 
 
+class DefaultRate(StatesGroup):
+    value = State()
+
+
 class FreeDates(StatesGroup):
     check_in = State()
     check_out = State()

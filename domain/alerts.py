@@ -44,6 +44,7 @@ class AlertKind(StrEnum):
     SUMMARY = "summary"  # governed by User.summary_hour
     TURNOVER = "turnover"  # governed by the cleaner role
     BACKUP_FAILED = "backup_failed"  # to the owners
+    MONTHLY_STATS = "monthly_stats"  # governed by User.monthly_stats (owners, on the 1st)
 
 
 # A booking change (the sync's BookingChange.change) and the alert it raises, if any.
@@ -80,6 +81,7 @@ PREFERENCE_OF_KIND: dict[AlertKind, str | None] = {
     AlertKind.SUMMARY: None,
     AlertKind.TURNOVER: None,
     AlertKind.BACKUP_FAILED: None,
+    AlertKind.MONTHLY_STATS: None,
 }
 ALWAYS_ON_CLASS = "double_booking"
 _KIND_VALUES = frozenset(AlertKind)

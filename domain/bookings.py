@@ -7,7 +7,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -275,10 +274,6 @@ def display_guest(booking: Booking) -> str | None:
 
 def nights(booking: Booking) -> int:
     return (booking.check_out - booking.check_in).days
-
-
-def price_per_night(booking: Booking) -> Decimal | None:
-    return (booking.price / nights(booking)).quantize(Decimal("0.01")) if booking.price is not None else None
 
 
 def _dates(check_in: date, check_out: date) -> dict[str, str]:

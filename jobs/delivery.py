@@ -110,6 +110,7 @@ class Rendered:
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: Callable[[], bytes] | None = None  # drawn in a worker thread, sent after the text (the monthly chart)
 
 
 class Sender(Protocol):

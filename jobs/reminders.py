@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.alerts import prune_outbox
 from domain.conflict_actions import wake_snoozed
+from domain.monthly_stats import queue_monthly
 from domain.reminders import ReminderTimes, queue_reminders
 from domain.summary import GRACE, queue_summaries
 from domain.turnovers import refresh_all
@@ -70,6 +71,9 @@ class ReminderJob:
         run = ReminderRun()
         async with self._sessions.begin() as session:
             run.summaries = await queue_summaries(
+                session, now=now, default_zone=self._zone, grace=self._config.summary_grace
+            )
+            run.summaries += await queue_monthly(
                 session, now=now, default_zone=self._zone, grace=self._config.summary_grace
             )
             run.reminders = await queue_reminders(session, now=now, times=self._config.times)

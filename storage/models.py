@@ -91,6 +91,7 @@ class User(Base):
     quiet_end: Mapped[time | None] = mapped_column(Time)
     summary_hour: Mapped[int | None] = mapped_column(Integer)
     alert_kinds: Mapped[list[Any] | None] = mapped_column()  # None = all kinds
+    monthly_stats: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))  # on the 1st
     created_at: Mapped[datetime] = mapped_column(server_default=_now_default())
 
 
@@ -104,6 +105,8 @@ class Property(Base):
     checkout_time: Mapped[time] = mapped_column(Time, default=time(11, 0))
     capacity: Mapped[int | None] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="BRL")
+    # Per night, in `currency`: /stats estimates stays without a price with it, always shown apart from real prices.
+    default_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     building_contact_name: Mapped[str | None] = mapped_column(String(120))
     building_email: Mapped[str | None] = mapped_column(String(254))
     export_token: Mapped[str] = mapped_column(String(64), unique=True)  # secret part of the export URLs

@@ -23,6 +23,7 @@ def main_menu() -> InlineKeyboardMarkup:
         ("conflicts", _("⚠️ Conflicts")),
         ("free", _("🔎 Is it free?")),
         ("sync", _("🔄 Check calendars")),
+        ("stats", _("📊 Numbers")),
         ("settings", _("⚙️ Settings")),
         ("help", _("❓ Help")),
     ):

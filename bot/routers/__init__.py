@@ -23,6 +23,7 @@ def get_routers() -> list[Router]:
         properties,
         settings,
         start,
+        stats,
         sync,
     )
 
@@ -41,5 +42,6 @@ def get_routers() -> list[Router]:
         settings.get_router(),
         documents.get_router(),
         backup.get_router(),
+        stats.get_router(),
         menu.get_fallback_router(),  # keep last
     ]

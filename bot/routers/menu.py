@@ -26,6 +26,7 @@ COMMANDS_HELP = [
     ("/free", N_("is it free? e.g. /free 12/08 15/08")),
     ("/export", N_("the calendar links that keep the platforms in step")),
     ("/document", N_("guest authorization, check-in instructions and receipts")),
+    ("/stats", N_("occupancy, ADR, RevPAR and revenue, with a chart and files")),
     ("/settings", N_("alerts, quiet hours and the daily summary")),
     ("/language", N_("change the language")),
     ("/cancel", N_("leave what you are doing")),

@@ -36,7 +36,7 @@ def render_alert(row: Outbox, user: User) -> Rendered:
         if row.interrupted:  # a crash cut off its first send, which may have arrived: say this is a repeat
             rendered = Rendered(f"{rendered.text}\n\n<i>{_('(sent again after a restart)')}</i>", rendered.buttons)
     if len(rendered.text) > MAX_TEXT:
-        rendered = Rendered(rendered.text[: MAX_TEXT - 1] + "…", rendered.buttons)
+        rendered = Rendered(rendered.text[: MAX_TEXT - 1] + "…", rendered.buttons, rendered.photo)
     return rendered
 
 
@@ -362,6 +362,21 @@ def backup_failed(row: Outbox) -> Rendered:
     )  # fmt: skip
 
 
+def monthly_stats(row: Outbox) -> Rendered:
+    """Last month's figures; the chart is drawn when the row is sent (in a worker thread), in the same words."""
+    from functools import partial
+
+    from bot.views.stats import period_title, stats_text
+    from bot.views.stats_chart import chart_spec, draw
+    from domain.stats import report_from_raw
+
+    report = report_from_raw(row.payload)
+    scope = report.properties[0][0].name if len(report.properties) == 1 else _("All properties")
+    text = _("🗓 Your month in numbers") + "\n\n" + stats_text(report, scope=scope)
+    spec = chart_spec(report, title=f"{scope} · {period_title(report.period)}")
+    return Rendered(text, photo=partial(draw, spec))
+
+
 VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "booking_new": booking_new,
     "booking_changed": booking_changed,
@@ -377,4 +392,5 @@ VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "summary": summary,
     "turnover": turnover,
     "backup_failed": backup_failed,
+    "monthly_stats": monthly_stats,
 }

@@ -1,0 +1,64 @@
+"""The monthly summary: on the 1st, at the hour of the daily summary (08:00 when none is set), in the owner's time,
+last month's figures and the chart. queue_monthly() writes one outbox row per owner, keyed
+`monthly:<user>:<YYYY-MM>` so a restart or a second run never sends it twice; User.monthly_stats turns it off."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.alerts import AlertKind, add_outbox_rows, key_exists, local_instant, outbox_row, zones_for
+from domain.stats import Period, month_start, report_to_raw
+from domain.stats_service import load_report, stats_properties
+from domain.summary import GRACE
+from storage.models import User
+
+DEFAULT_HOUR = 8
+
+
+def monthly_due(now: datetime, zone: ZoneInfo, hour: int | None, grace: timedelta = GRACE) -> Period | None:
+    """Last month, when its summary is due at `now` (the 1st, from `hour`:00 local time for `grace`); else None."""
+    day = now.astimezone(zone).date()
+    if day.day != 1:
+        return None
+    start = local_instant(day, time(DEFAULT_HOUR if hour is None else hour, 0), zone)
+    if not start <= now < start + grace:
+        return None
+    return Period(month_start(day, -1), day)
+
+
+def monthly_key(user: User, period: Period) -> str:
+    return f"monthly:{user.id}:{period.start.year:04d}-{period.start.month:02d}"
+
+
+async def queue_monthly(
+    session: AsyncSession, *, now: datetime, default_zone: ZoneInfo, grace: timedelta = GRACE
+) -> int:
+    users = (
+        await session.scalars(
+            select(User)
+            .where(User.is_active.is_(True), User.role == "owner", User.monthly_stats.is_(True))
+            .order_by(User.id)
+        )
+    ).all()
+    if not users:
+        return 0
+    zones = await zones_for(session, users, default_zone)
+    rows = []
+    for user in users:
+        period = monthly_due(now, zones[user.id], user.summary_hour, grace)
+        if period is None:
+            continue
+        key = monthly_key(user, period)
+        if await key_exists(session, key):  # checked first: a report costs a query over every property
+            continue
+        properties = await stats_properties(session, user)
+        if not properties:
+            continue
+        report = await load_report(session, properties, period)
+        rows.append(outbox_row(user, AlertKind.MONTHLY_STATS, key, now=now, payload=report_to_raw(report)))
+    return await add_outbox_rows(session, rows)
+
