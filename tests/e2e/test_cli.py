@@ -55,7 +55,7 @@ async def test_run_answers_health_and_start_then_stops_cleanly(tmp_path: Path):
                             await asyncio.sleep(0.05)
             assert process.stdout is not None
             banner = b""
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(30):  # the bot itself starts after /health answers: aiogram loads slowly
                 while b"?start=" not in banner:
                     banner += await process.stdout.readline()
             code = banner.split(b"?start=")[1].split()[0].decode()
