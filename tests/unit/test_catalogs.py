@@ -56,8 +56,9 @@ def _fields(text: str) -> list[str]:
 
 
 def test_catalogs_compile_and_translate():
-    for locale in LOCALES:
-        assert translations(locale) is not None
+    assert {locale: translations(locale).gettext("Main menu") for locale in LOCALES} == {
+        "pt_BR": "Menu principal", "en": "Main menu",
+    }  # fmt: skip
     with use_locale("pt_BR"):
         assert _("This bot is private.") == "Este bot é particular."
     with use_locale("en"):
