@@ -18,7 +18,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy
 
-LOCALES = ("pt_BR", "en")
+from domain.languages import LANGUAGES
+
+LOCALES = LANGUAGES  # one list: domain.languages
 DEFAULT_LOCALE = "pt_BR"
 _current: ContextVar[str] = ContextVar("lumina_locale", default=DEFAULT_LOCALE)
 

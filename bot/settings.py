@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SUPPORTED_LOCALES = ("pt_BR", "en")
+from domain.languages import LANGUAGES
 
 
 class Settings(BaseSettings):
@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None  # how the platforms reach the web app, e.g. https://lumina.example.com
-    default_locale: Literal["pt_BR", "en"] = "pt_BR"
+    default_locale: str = LANGUAGES[0]
     default_timezone: str = "America/Sao_Paulo"
     redis_url: str | None = None  # dialogs (FSM state) in Redis, so several instances share them
     metrics_token: SecretStr | None = None  # when set, /metrics wants "Authorization: Bearer <token>"
@@ -75,6 +75,13 @@ class Settings(BaseSettings):
             return [part for part in value.replace(";", ",").replace(" ", ",").split(",") if part]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _spoken(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"LUMINA speaks {', '.join(LANGUAGES)}, not {value!r}")
         return value
 
     @field_validator("default_timezone")

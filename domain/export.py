@@ -19,12 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.calendar.export import ExportStay, Target, feed_etag, render_feed, select_stays
 from domain.calendar.model import Kind
 from domain.properties import new_export_token, property_for, property_today, visible_property_ids
-from storage.models import AuditLog, Booking, Property, User
+from storage.models import LIVE_STATUSES, AuditLog, Booking, Property, User
 
 _TOKEN_RE = re.compile(r"([1-9][0-9]{0,9})-([A-Za-z0-9_-]{32})")  # new_export_token: 24 bytes = 32 characters
 _MAX_ID = 2**31 - 1  # properties.id is a 32-bit integer on PostgreSQL
 _DUMMY_TOKEN = "0-" + "A" * 32  # compared against when the id matches no property, so both paths cost the same
-_LIVE = ("active", "missing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +179,7 @@ async def load_export_feed(session: AsyncSession, token: str, target: str, *, no
     prop, last_change = found
     tz = ZoneInfo(prop.timezone)
     today = property_today(prop, now)
-    live = Booking.status.in_(_LIVE)
+    live = Booking.status.in_(LIVE_STATUSES)
     # The stays that dropped out last for being past come along (only to date that drop; select_stays skips them).
     last_past = (
         select(func.max(Booking.check_out))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.classify import detect_platform
 from domain.properties import audit
-from storage.models import Booking, Feed, Property, User
+from storage.models import LIVE_STATUSES, Booking, Feed, Property, User
 
 MAX_URL_LENGTH = 2000
 MAX_FEEDS_PER_PROPERTY = 20
@@ -74,7 +74,7 @@ async def feed_contents(session: AsyncSession, feed_id: int, *, today: date) -> 
     rows = (
         await session.execute(
             select(Booking.kind, func.count(), func.min(Booking.check_in))
-            .where(Booking.feed_id == feed_id, Booking.status.in_(("active", "missing")), Booking.check_out > today)
+            .where(Booking.feed_id == feed_id, Booking.status.in_(LIVE_STATUSES), Booking.check_out > today)
             .group_by(Booking.kind)
         )
     ).all()
@@ -82,7 +82,7 @@ async def feed_contents(session: AsyncSession, feed_id: int, *, today: date) -> 
     next_in = await session.scalar(
         select(func.min(Booking.check_in)).where(
             Booking.feed_id == feed_id,
-            Booking.status.in_(("active", "missing")),
+            Booking.status.in_(LIVE_STATUSES),
             Booking.kind.in_(("reservation", "tentative")),
             Booking.check_in >= today,
         )

@@ -14,7 +14,7 @@ from bot.keyboards.datepicker import shift_month
 from bot.views.feeds import platform_name
 from bot.views.format import day, esc, money, month_title, short_day, stay_range, weekday_letters
 from domain.bookings import DayView, display_guest
-from storage.models import Booking, Feed, Guest, Property
+from storage.models import LIVE_STATUSES, Booking, Feed, Guest, Property
 
 KIND_LABELS = {
     "reservation": N_("Reservation"),
@@ -101,7 +101,7 @@ def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: li
 
 def booking_keyboard(booking: Booking, *, can_manage: bool) -> InlineKeyboardMarkup:
     rows = []
-    if can_manage and booking.status in ("active", "missing"):
+    if can_manage and booking.status in LIVE_STATUSES:
         if booking.kind != "block":
             rows.append([button(_("✏️ Fill in details"), BookingCB(id=booking.id, action="fill"))])
         if booking.source == "direct":

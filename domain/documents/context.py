@@ -20,9 +20,10 @@ from babel.numbers import format_currency
 
 from domain.calendar.model import PLATFORM_NAMES
 from domain.documents.words import amount_in_words
+from domain.languages import LANGUAGES
 
 KINDS = ("authorization", "checkin", "receipt")
-LOCALES = ("pt_BR", "en")
+LOCALES = LANGUAGES
 
 # Property.private_info keys. The secrets are printed in check-in instructions only, never in other documents.
 HOST_INFO = ("host_name", "host_document", "city")

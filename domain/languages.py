@@ -1,0 +1,5 @@
+"""The languages LUMINA speaks, in one place: the chat's catalogs, the settings and the documents read this list."""
+
+from __future__ import annotations
+
+LANGUAGES = ("pt_BR", "en")  # the first is the default
