@@ -4,6 +4,7 @@ Conflicts are checked at once; a double booking pages everyone who should know."
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -21,13 +22,14 @@ from bot.routers.datepick import picked_day, turn_month
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
 from bot.states import MoveStay, NewStay
+from bot.views.bookings import OVERLAP_DATES, OVERLAP_SAVE, overlap_keyboard, overlap_question
 from bot.views.errors import input_error
 from bot.views.format import day, stay_range
 from domain import bookings as bookings_service
 from domain.conflict_check import ConflictEvent
 from domain.inputs import InputError, parse_date, parse_text, validate_stay
 from domain.properties import property_for, property_today, visible_property_ids
-from storage.models import Property, User
+from storage.models import Booking, Property, User
 
 DATE_STEPS = (NewStay.check_in, NewStay.check_out, MoveStay.check_in, MoveStay.check_out)  # the shared date picker
 
@@ -144,6 +146,34 @@ def get_router() -> Router:
             query, _("Go back?"), InlineKeyboardMarkup(inline_keyboard=[[button(_("⬅️ Back"), target)]])
         )
 
+    # --- the dates are taken: asked before saving ------------------------------------------------------------
+
+    @router.callback_query(StateFilter(NewStay.confirm, MoveStay.confirm), Is(F.data == OVERLAP_SAVE))
+    async def overlap_save(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
+                           services: Services) -> None:  # fmt: skip
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await query.message.edit_reply_markup(reply_markup=None)
+        await _dates_accepted(query.message, user, session, state, services)
+
+    @router.callback_query(StateFilter(NewStay.confirm, MoveStay.confirm), Is(F.data == OVERLAP_DATES))
+    async def overlap_other_dates(query: CallbackQuery, state: FSMContext) -> None:
+        data = await state.get_data()
+        data.pop("check_in", None)
+        data.pop("check_out", None)
+        await state.set_data(data)
+        await state.set_state(NewStay.check_in if "kind" in data else MoveStay.check_in)
+        earliest = date.fromisoformat(data["earliest"])
+        await edit_or_answer(
+            query,
+            _("Check-in day? Pick it or type it (e.g. 12/08)."),
+            date_picker(earliest.year, earliest.month, earliest=earliest),
+        )
+
+    @router.message(StateFilter(NewStay.confirm, MoveStay.confirm), Is(F.text))
+    async def overlap_typed(message: Message) -> None:
+        await message.answer(_("Please choose one of the buttons above: save anyway, change the dates, or cancel."))
+
     @router.message(StateFilter(NewStay.guest), Is(F.text))
     async def guest_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
                           services: Services) -> None:  # fmt: skip
@@ -211,11 +241,35 @@ async def _date_chosen(message: Message, chosen: date, user: User, session: Asyn
         await message.answer(input_error(error))
         return
     await state.update_data(check_out=chosen.isoformat())
-    if current == MoveStay.check_out.state:
+    moving = current == MoveStay.check_out.state
+    prop = await property_for(session, user, data["property_id"], manage=True)
+    if prop is not None:
+        taken = await bookings_service.taken_by(session, prop, check_in, chosen, exclude=data.get("booking_id"))
+        if taken:  # asked before anything is saved over a guest's stay
+            kind = await _kind(session, data)
+            await state.set_state(MoveStay.confirm if moving else NewStay.confirm)
+            await message.answer(overlap_question(kind, taken), reply_markup=overlap_keyboard(kind))
+            return
+    await _dates_accepted(message, user, session, state, services)
+
+
+async def _kind(session: AsyncSession, data: dict[str, Any]) -> str:
+    if "kind" in data:
+        return str(data["kind"])
+    booking = await session.get(Booking, data.get("booking_id", 0))
+    return booking.kind if booking is not None else "reservation"
+
+
+async def _dates_accepted(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                          services: Services) -> None:  # fmt: skip
+    """Dates chosen (and, if taken, confirmed): move the booking, ask the guest's name, or block them."""
+    data = await state.get_data()
+    if "booking_id" in data:
         await _move(message, user, session, state, services)
     elif data["kind"] == "reservation":
         await state.set_state(NewStay.guest)
-        await message.answer(stay_range(check_in, chosen) + "\n" + _("Guest's name? (or Skip)"),
+        dates = stay_range(date.fromisoformat(data["check_in"]), date.fromisoformat(data["check_out"]))
+        await message.answer(dates + "\n" + _("Guest's name? (or Skip)"),
                              reply_markup=dialog_nav(extra=[button(_("Skip"), "skip_guest")]))  # fmt: skip
     else:
         await _create(message, user, session, state, services, guest=None)

@@ -15,7 +15,7 @@ from babel.dates import format_timedelta
 
 from bot.i18n import _, ngettext, use_locale
 from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB
-from bot.views.conflicts import CLASS_LABELS
+from bot.views.conflicts import CLASS_LABELS, klass_name, own_side_line
 from bot.views.feeds import failure_reason, platform_name
 from bot.views.format import babel_locale, day, esc, stay_range
 from domain.calendar.echoes import subtract
@@ -130,37 +130,41 @@ def booking_restored(row: Outbox) -> Rendered:
 # --- conflicts -----------------------------------------------------------------------------------------------
 
 
-def _closed_name(klass: str) -> str:
-    names = {
-        "double_booking": _("double booking"),
-        "tentative": _("overlap with a request"),
-        "same_source": _("calendar overlapping itself"),
-    }
-    return names.get(klass, klass)
-
-
 def conflict_opened(row: Outbox) -> Rendered:
     payload = row.payload
     klass = str(payload.get("class"))
     label = _(CLASS_LABELS.get(klass, klass))
     overlap = stay_range(_date(payload["start"]), _date(payload["end"]))
+    conflict_id = int(payload["conflict_id"])
+    first, second = (int(i) for i in payload["booking_ids"])
+    own = [int(i) for i in payload.get("own_ids") or []]
     if klass == "double_booking":
         lines = [
             _title(payload),
             f"<b>{esc(label)}</b>",
             _("Two reservations for the same nights: {dates}").format(dates=f"<b>{overlap}</b>"),
-            _("Check both platforms now and move or cancel one of them."),
         ]
+        if own:
+            lines.append(own_side_line(1 if own[0] == first else 2))
+        else:
+            lines.append(_("Check both platforms now and move or cancel one of them."))
     else:
         lines = [_title(payload), esc(label), _("Overlap: {dates}").format(dates=overlap)]
-    conflict_id = int(payload["conflict_id"])
-    first, second = (int(i) for i in payload["booking_ids"])
-    buttons = (
+    buttons: tuple[tuple[Button, ...], ...] = (
         (
             Button(_("Open 1"), BookingCB(id=first).pack()),
             Button(_("Open 2"), BookingCB(id=second).pack()),
             Button(_("🔎 Open conflict"), ConflictCB(id=conflict_id, action="open").pack()),
         ),
+    )
+    if own:
+        buttons += (
+            (
+                Button(_("📆 Move my booking"), BookingCB(id=own[0], action="move").pack()),
+                Button(_("🗑 Cancel my booking"), BookingCB(id=own[0], action="cancel").pack()),
+            ),
+        )
+    buttons += (
         (
             Button(_("✅ Resolved…"), ConflictCB(id=conflict_id, action="resolve").pack()),
             Button(_("🔁 It is an echo"), ConflictCB(id=conflict_id, action="echo").pack()),
@@ -172,7 +176,7 @@ def conflict_opened(row: Outbox) -> Rendered:
 
 def conflict_closed(row: Outbox) -> Rendered:
     payload = row.payload
-    what = _closed_name(str(payload.get("class")))
+    what = klass_name(str(payload.get("class")))
     line = _("✅ No longer a conflict ({what}): the stays do not overlap anymore.").format(what=esc(what))
     return Rendered("\n".join([_title(payload), line]))
 

@@ -99,6 +99,39 @@ def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: li
     return "\n".join(lines)
 
 
+OVERLAP_SAVE, OVERLAP_DATES = "ov_save", "ov_dates"  # callback data of the overlap question's buttons
+
+
+def taken_line(booking: Booking) -> str:
+    """One stay in the way of new dates: who holds the nights, with the reservation code where there is one."""
+    what = _(KIND_LABELS.get(booking.kind, booking.kind))
+    parts = [stay_range(booking.check_in, booking.check_out), f"{what} · {esc(source_name(booking))}"]
+    guest = display_guest(booking)
+    if guest:
+        parts.append(esc(guest))
+    if booking.reservation_code:
+        parts.append(_("code {code}").format(code=f"<code>{esc(booking.reservation_code)}</code>"))
+    return "• " + " · ".join(parts)
+
+
+def overlap_question(kind: str, taken: list[Booking]) -> str:
+    """Asked before a direct booking, a block or a move is saved over guests' stays."""
+    lines = ["⚠️ " + _("These dates are taken:"), *[taken_line(b) for b in taken], ""]
+    if kind == "block":
+        lines.append(_("Block them anyway (the guest keeps the reservation), change the dates, or cancel?"))
+    else:
+        lines.append(_("Save anyway as a double booking, change the dates, or cancel?"))
+    return "\n".join(lines)
+
+
+def overlap_keyboard(kind: str) -> InlineKeyboardMarkup:
+    save = _("⛔ Block anyway") if kind == "block" else _("⚠️ Save anyway as a double booking")
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [button(save, OVERLAP_SAVE)],
+        [button(_("📆 Change the dates"), OVERLAP_DATES), button(_("✖️ Cancel"), "cancel")],
+    ])  # fmt: skip
+
+
 def booking_keyboard(booking: Booking, *, can_manage: bool) -> InlineKeyboardMarkup:
     rows = []
     if can_manage and booking.status in ("active", "missing"):

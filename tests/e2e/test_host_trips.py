@@ -1,0 +1,243 @@
+"""Issue 14: what a new host trips over in the chat, item by item, in both languages, through the fake Bot API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from storage.models import Booking, Conflict, Feed, Property
+from tests.e2e.conftest import OWNER
+from tests.e2e.harness import Lumina
+
+TZ = ZoneInfo("America/Sao_Paulo")
+
+T = {
+    "pt-BR": {
+        "direct": "Reserva direta",
+        "block": "Bloquear datas",
+        "taken": "Estas datas estão ocupadas",
+        "save_anyway": "Salvar mesmo assim",
+        "block_anyway": "Bloquear mesmo assim",
+        "other_dates": "Mudar as datas",
+        "cancel": "Cancelar",
+        "check_in_q": "Dia do check-in?",
+        "code": "código",
+        "saved": "Reserva salva.",
+        "cancelled": "Cancelado. Nada foi alterado.",
+        "own": "é a sua reserva direta",
+        "both": "Confira as duas plataformas",
+        "move_mine": "Mudar minha reserva",
+        "cancel_mine": "Cancelar minha reserva",
+        "yes": "Sim",
+        "double": "Reserva duplicada",
+        "no_longer": "Não é mais um conflito",
+        "closed_cancelled": "uma reserva foi cancelada",
+        "closed_moved": "as datas mudaram",
+        "resolved_by": "Resolvido por Ana",
+        "resolve": "Resolvido",
+        "status_cancelled": "cancelada",
+    },
+    "en": {
+        "direct": "Direct booking",
+        "block": "Block dates",
+        "taken": "These dates are taken",
+        "save_anyway": "Save anyway",
+        "block_anyway": "Block anyway",
+        "other_dates": "Change the dates",
+        "cancel": "Cancel",
+        "check_in_q": "Check-in day?",
+        "code": "code",
+        "saved": "Booking saved.",
+        "cancelled": "Cancelled. Nothing was changed.",
+        "own": "is your own direct booking",
+        "both": "Check both platforms",
+        "move_mine": "Move my booking",
+        "cancel_mine": "Cancel my booking",
+        "yes": "Yes",
+        "double": "Double booking",
+        "no_longer": "No longer a conflict",
+        "closed_cancelled": "a reservation was cancelled",
+        "closed_moved": "the dates changed",
+        "resolved_by": "Resolved by Ana",
+        "resolve": "Resolved",
+        "status_cancelled": "cancelled",
+    },
+}
+
+
+def today() -> date:
+    return datetime.now(TZ).date()
+
+
+def typed(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+async def seed_airbnb_stay(lumina: Lumina, start: date, nights: int = 4) -> dict[str, int]:
+    """One property with an Airbnb reservation (code HMCODE1234) on [start, start + nights)."""
+    async with lumina.sessions.begin() as session:
+        prop = Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x", currency="BRL")
+        session.add(prop)
+        await session.flush()
+        feed = Feed(property_id=prop.id, url="https://www.airbnb.com/calendar/ical/1.ics", platform="airbnb")
+        session.add(feed)
+        await session.flush()
+        stay = Booking(
+            property_id=prop.id, feed_id=feed.id, source="airbnb", kind="reservation", uid="s1", export_uid="s1-e",
+            check_in=start, check_out=start + timedelta(days=nights), first_seen_at=datetime.now(TZ),
+            reservation_code="HMCODE1234",
+        )  # fmt: skip
+        session.add(stay)
+        await session.flush()
+        return {"property": prop.id, "stay": stay.id}
+
+
+async def direct_bookings(lumina: Lumina) -> list[Booking]:
+    async with lumina.sessions() as session:
+        return list((await session.scalars(select(Booking).where(Booking.source == "direct"))).all())
+
+
+async def all_conflicts(lumina: Lumina) -> list[Conflict]:
+    async with lumina.sessions() as session:
+        return list((await session.scalars(select(Conflict).where(Conflict.klass != "same_source"))).all())
+
+
+async def page_for(lumina: Lumina, conflict_id: int) -> dict:
+    """The double-booking page the outbox sent for this conflict, as the chat shows it now (edits applied)."""
+    await lumina.api.wait_for(
+        "sendMessage", chat_id=OWNER, timeout=10,
+        predicate=lambda r: f"c:{conflict_id}:resolve" in str(r.params.get("reply_markup")),
+    )  # fmt: skip
+    for message in lumina.api.sent_messages(OWNER):
+        if any(data == f"c:{conflict_id}:open" for _text, data in lumina.buttons(message)):
+            return message
+    raise AssertionError("no page")
+
+
+def message_now(lumina: Lumina, message_id: int) -> dict:
+    return next(m for m in lumina.api.sent_messages(OWNER) if m["message_id"] == message_id)
+
+
+async def start_book(lumina: Lumina, kind_label: str) -> None:
+    await lumina.say(OWNER, "/book")
+    if any("Apto 101" in text for text, _data in lumina.buttons(lumina.screen(OWNER))):
+        await lumina.tap(OWNER, "Apto 101")
+    await lumina.tap(OWNER, kind_label)
+
+
+# --- item 1: asked before saving over a stay; the page says which side is the host's ----------------------------
+
+
+async def test_a_direct_booking_over_a_stay_is_asked_before_it_is_saved(owner: Lumina, language: str):
+    t = T[language]
+    start = today() + timedelta(days=20)
+    ids = await seed_airbnb_stay(owner, start)
+    await start_book(owner, t["direct"])
+    await owner.say(OWNER, typed(start + timedelta(days=1)))
+    [question] = await owner.say(OWNER, typed(start + timedelta(days=3)))
+    assert t["taken"] in question["text"] and "HMCODE1234" in question["text"] and "Airbnb" in question["text"]
+    labels = [text for text, _data in owner.buttons(question)]
+    assert any(t["save_anyway"] in x for x in labels) and any(t["other_dates"] in x for x in labels)
+    assert await direct_bookings(owner) == []  # nothing saved while the host decides
+
+    # change the dates: back to the check-in question; free dates are not asked about
+    await owner.tap(OWNER, t["other_dates"])
+    assert t["check_in_q"] in owner.text(OWNER)
+    free = start + timedelta(days=10)
+    await owner.say(OWNER, typed(free))
+    answer = await owner.say(OWNER, typed(free + timedelta(days=2)))
+    assert t["taken"] not in answer[0]["text"]
+    await owner.say(OWNER, "Bruno")
+    assert [(b.check_in, b.guest_name) for b in await direct_bookings(owner)] == [(free, "Bruno")]
+    assert await all_conflicts(owner) == []
+
+    # over the stay again, and saved anyway: a double booking, and the page says which side is the host's
+    await start_book(owner, t["direct"])
+    await owner.say(OWNER, typed(start))
+    await owner.say(OWNER, typed(start + timedelta(days=2)))
+    await owner.tap(OWNER, t["save_anyway"])
+    answer = await owner.say(OWNER, "Carla")
+    assert t["saved"] in answer[0]["text"]
+    [conflict] = await all_conflicts(owner)
+    assert conflict.klass == "double_booking"
+    mine = next(b for b in await direct_bookings(owner) if b.guest_name == "Carla")
+    page = await page_for(owner, conflict.id)
+    assert t["own"] in page["text"] and t["both"] not in page["text"]
+    actions = [data for _text, data in owner.buttons(page)]
+    assert {f"b:{mine.id}:move", f"b:{mine.id}:cancel"} <= set(actions)
+    assert f"b:{ids['stay']}:move" not in actions
+
+    # the conflict page says it too, and cancelling the host's side from there closes it
+    await owner.say(OWNER, "/conflicts")
+    await owner.tap(OWNER, "1. Apto 101")
+    assert t["own"] in owner.text(OWNER)
+    await owner.tap(OWNER, t["cancel_mine"])
+    await owner.tap(OWNER, t["yes"])
+    [conflict] = await all_conflicts(owner)
+    assert conflict.status == "closed"
+
+
+async def test_a_block_over_a_stay_is_asked_the_same(owner: Lumina, language: str):
+    t = T[language]
+    start = today() + timedelta(days=20)
+    await seed_airbnb_stay(owner, start)
+    await start_book(owner, t["block"])
+    await owner.say(OWNER, typed(start - timedelta(days=1)))
+    [question] = await owner.say(OWNER, typed(start + timedelta(days=1)))
+    assert t["taken"] in question["text"] and "HMCODE1234" in question["text"]
+    assert any(t["block_anyway"] in text for text, _data in owner.buttons(question))
+    await owner.tap(OWNER, t["cancel"])
+    assert t["cancelled"] in owner.text(OWNER)
+    assert await direct_bookings(owner) == []
+
+
+# --- item 2: a settled conflict shows its state and the stays as they are now -----------------------------------
+
+
+async def test_a_closed_conflict_does_not_look_live(owner: Lumina, language: str):
+    t = T[language]
+    start = today() + timedelta(days=20)
+    await seed_airbnb_stay(owner, start)
+    await start_book(owner, t["direct"])
+    await owner.say(OWNER, typed(start))
+    await owner.say(OWNER, typed(start + timedelta(days=2)))
+    await owner.tap(OWNER, t["save_anyway"])
+    await owner.say(OWNER, "Carla")
+    [conflict] = await all_conflicts(owner)
+    page = await page_for(owner, conflict.id)
+    # the host moves their booking away from the Airbnb stay: the overlap goes away
+    await owner.press(OWNER, f"b:{conflict.booking_b_id}:move", message_id=page["message_id"])
+    later = start + timedelta(days=10)
+    await owner.say(OWNER, typed(later))
+    await owner.say(OWNER, typed(later + timedelta(days=2)))
+    [conflict] = await all_conflicts(owner)
+    assert conflict.status == "closed"
+    # the old page's "open conflict" button now shows a settled conflict with the stays as they are
+    await owner.press(OWNER, f"c:{conflict.id}:open", message_id=page["message_id"])
+    text = message_now(owner, page["message_id"])["text"]
+    assert t["no_longer"] in text and t["closed_moved"] in text and t["double"] not in text
+    assert str(later.day) in text  # the host's stay where it is now
+    labels = [x for x, _data in owner.buttons(message_now(owner, page["message_id"]))]
+    assert not any(t["resolve"] in x for x in labels)
+
+
+async def test_a_resolved_conflict_says_by_whom_and_when(owner: Lumina, language: str):
+    t = T[language]
+    start = today() + timedelta(days=20)
+    await seed_airbnb_stay(owner, start)
+    await start_book(owner, t["direct"])
+    await owner.say(OWNER, typed(start))
+    await owner.say(OWNER, typed(start + timedelta(days=2)))
+    await owner.tap(OWNER, t["save_anyway"])
+    await owner.say(OWNER, "Carla")
+    [conflict] = await all_conflicts(owner)
+    await owner.say(OWNER, "/conflicts")
+    await owner.tap(OWNER, "1. Apto 101")
+    await owner.tap(OWNER, t["resolve"])
+    await owner.say(OWNER, "Carla vai para o Apto 202")
+    screen = owner.api.sent_messages(OWNER)[-1]
+    await owner.press(OWNER, f"c:{conflict.id}:open", message_id=screen["message_id"])
+    text = owner.text(OWNER)
+    assert t["resolved_by"] in text and "Carla vai para o Apto 202" in text and t["double"] not in text
