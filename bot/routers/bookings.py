@@ -22,6 +22,7 @@ from bot.states import AddGuest, FillDetail
 from bot.views.bookings import booking_card, booking_keyboard, day_buttons, day_text, month_grid, month_text, short_line
 from bot.views.errors import input_error
 from domain import bookings as bookings_service
+from domain.identity import parse_person_document
 from domain.inputs import InputError, parse_count, parse_email, parse_money, parse_text
 from domain.properties import property_for, property_today, visible_properties
 from storage.models import User
@@ -191,14 +192,11 @@ def get_router() -> Router:
     async def guest_document(message: Message, user: User, session: AsyncSession, state: FSMContext,
                              services: Services) -> None:  # fmt: skip
         try:
-            text = parse_text(message.text or "", max_length=60)
+            kind, number = parse_person_document(message.text or "")
         except InputError as error:
             await message.answer(input_error(error))
             return
-        kind, _sep, number = text.partition(" ")
-        if not number:
-            kind, number = "", kind
-        await _save_guest(message, user, session, state, services, kind or None, number)
+        await _save_guest(message, user, session, state, services, kind, number)
 
     @router.callback_query(StateFilter(AddGuest.document), BookingCB.filter(F.action == "guest_nodoc"))
     async def guest_no_document(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,

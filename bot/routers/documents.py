@@ -38,6 +38,7 @@ from domain.documents.defaults import templates_dir
 from domain.documents.package import MAX_TEMPLATE_BYTES
 from domain.documents.pdf import PdfConverter, PdfError, find_soffice
 from domain.documents.problem import TemplateProblem
+from domain.identity import country_of
 from domain.inputs import InputError
 from domain.properties import property_for, visible_properties, visible_property_ids
 from storage.models import Booking, Property, User
@@ -183,10 +184,11 @@ def get_router() -> Router:
                      bot: Bot) -> None:  # fmt: skip
         data = await state.get_data()
         need = Need.from_dict(data["need"])
+        tz = data.get("tz")
         try:
-            value = parse_answer(need, message.text or "")
+            value = parse_answer(need, message.text or "", country=country_of(tz))
         except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.question(need),
+            await message.answer(input_error(error) + "\n\n" + views.question(need, timezone=tz),
                                  reply_markup=views.question_keyboard(data["booking_id"], need))  # fmt: skip
             return
         await _answer(message, user, session, state, services, bot, data, need, value)
@@ -250,8 +252,8 @@ def get_router() -> Router:
             await expired(query)
             return
         await state.set_state(DocumentDetail.value)
-        await state.set_data({"property_id": prop.id, "key": callback_data.key})
-        await edit_or_answer(query, views.question(Need("info", info=callback_data.key)),
+        await state.set_data({"property_id": prop.id, "key": callback_data.key, "tz": prop.timezone})
+        await edit_or_answer(query, views.question(Need("info", info=callback_data.key), timezone=prop.timezone),
                              views.info_keyboard(prop.id, callback_data.key,
                                                  skippable=callback_data.key in SKIPPABLE_INFO))  # fmt: skip
 
@@ -259,10 +261,12 @@ def get_router() -> Router:
     async def info_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
                          services: Services) -> None:  # fmt: skip
         data = await state.get_data()
+        tz = data.get("tz")
         try:
-            value = parse_info(data["key"], message.text or "")
+            value = parse_info(data["key"], message.text or "", country=country_of(tz))
         except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.question(Need("info", info=data["key"])),
+            await message.answer(input_error(error) + "\n\n" + views.question(Need("info", info=data["key"]),
+                                                                               timezone=tz),
                                  reply_markup=views.info_keyboard(data["property_id"], data["key"],
                                                                   skippable=data["key"] in SKIPPABLE_INFO))  # fmt: skip
             return
@@ -412,8 +416,9 @@ async def _produce(
     if isinstance(outcome, service.Missing):
         await state.set_state(DocumentDialog.answer)
         await state.set_data({"booking_id": booking.id, "kind": kind, "lang": lang, "fmt": fmt,
-                              "need": outcome.need.as_dict()})  # fmt: skip
-        text, markup = views.missing_text(kind, outcome), views.question_keyboard(booking.id, outcome.need)
+                              "need": outcome.need.as_dict(), "tz": prop.timezone})  # fmt: skip
+        text = views.missing_text(kind, outcome, timezone=prop.timezone)
+        markup = views.question_keyboard(booking.id, outcome.need)
         if isinstance(target, CallbackQuery):
             await edit_or_answer(target, text, markup)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.i18n import _
-from bot.views.format import day
+from bot.views.format import day, esc
 from domain.inputs import InputError
 
 
@@ -28,8 +28,15 @@ def input_error(error: InputError) -> str:
         "text_too_long": _("That is too long: {length} characters, at most {max}."),
         "count_range": _("Please type a number from {low} to {high}."),
         "timezone": _("I do not know that time zone. Try America/Sao_Paulo or Europe/Lisbon."),
+        "cpf_invalid": _("{text} is not a valid CPF: check the digits (e.g. 123.456.789-09)."),
+        "cnpj_invalid": _("{text} is not a valid CNPJ: check the digits (e.g. 11.222.333/0001-81)."),
+        "cpf_cnpj_format": _("Type a CPF (11 digits, e.g. 123.456.789-09) or a CNPJ (14 digits)."),
+        "nif_invalid": _("{text} is not a valid NIF: it has 9 digits and its last one checks the others."),
         "currency": _("Use a three-letter currency code such as BRL, USD or EUR."),
     }
     text = texts.get(error.code, _("That value is not valid."))
-    values = {key: day(value) if isinstance(value, date) else value for key, value in detail.items()}
+    values = {
+        key: day(value) if isinstance(value, date) else esc(value) if isinstance(value, str) else value
+        for key, value in detail.items()
+    }  # what the person typed comes back escaped: answers are HTML
     return text.format(**values) if values else text

@@ -210,7 +210,7 @@ async def test_checkin_instructions_ask_the_secrets_once_and_skip_what_there_is_
     await owner.tap(OWNER, t["authorization"])
     await owner.tap(OWNER, t["word"])
     while await need(owner) is not None:
-        await owner.say(OWNER, {"guest_document": "CPF 1", "companion": "Zé", "vehicle_plate": "AAA0000"}[
+        await owner.say(OWNER, {"guest_document": "CPF 123.456.789-09", "companion": "Zé", "vehicle_plate": "AAA0000"}[
             await need(owner) or ""])  # fmt: skip
     assert "4321" not in docx_text(owner.api.documents(OWNER)[-1].content)
 

@@ -241,3 +241,92 @@ async def test_a_resolved_conflict_says_by_whom_and_when(owner: Lumina, language
     await owner.press(OWNER, f"c:{conflict.id}:open", message_id=screen["message_id"])
     text = owner.text(OWNER)
     assert t["resolved_by"] in text and "Carla vai para o Apto 202" in text and t["double"] not in text
+
+
+# --- item 3: identity numbers are checked, and asked as the property's country writes them ----------------------
+
+T3 = {
+    "pt-BR": {
+        "documents": "📄 Documentos", "authorization": "Autorização de hospedagem", "word": "🇧🇷 Português · Word",
+        "bad_cpf": "não é um CPF válido", "bad_cnpj": "não é um CNPJ válido", "cpf_or_cnpj": "Digite um CPF",
+        "ask_host": "Seu CPF ou CNPJ", "templates": "Modelos e dados", "nif": "Seu NIF", "cpf_label": "CPF",
+        "bad_nif": "não é um NIF válido", "city": "Lisboa", "saved": "Salvo.",
+    },
+    "en": {
+        "documents": "📄 Documents", "authorization": "Guest authorization", "word": "🇬🇧 English · Word",
+        "bad_cpf": "is not a valid CPF", "bad_cnpj": "is not a valid CNPJ", "cpf_or_cnpj": "Type a CPF",
+        "ask_host": "Your CPF or CNPJ", "templates": "Templates and details", "nif": "Your NIF", "cpf_label": "CPF",
+        "bad_nif": "is not a valid NIF", "city": "Lisbon", "saved": "Saved.",
+    },
+}  # fmt: skip
+
+
+async def seed_documents_property(lumina: Lumina, *, timezone: str, currency: str, city: str) -> int:
+    """A property whose host has given a name only, and a direct reservation of Maria Souza, alone, no car."""
+    async with lumina.sessions.begin() as session:
+        prop = Property(name="Apto 101", address=f"Rua das Flores, 100, {city}", timezone=timezone,
+                        export_token="1-x", currency=currency, building_contact_name="Portaria",
+                        private_info={"host_name": "Ana Lima"})  # fmt: skip
+        session.add(prop)
+        await session.flush()
+        start = today() + timedelta(days=5)
+        session.add(Booking(property_id=prop.id, source="direct", kind="reservation", export_uid="e1@lumina",
+                            check_in=start, check_out=start + timedelta(days=3), currency=currency,
+                            guest_name="Maria Souza", guests_count=1, vehicle_plate=""))  # fmt: skip
+        return prop.id
+
+
+async def waiting_for(lumina: Lumina) -> dict:
+    context = lumina.app.dispatcher.fsm.get_context(lumina.app.bot, chat_id=OWNER, user_id=OWNER)
+    return (await context.get_data() or {}).get("need", {})
+
+
+async def test_cpf_and_cnpj_are_checked_and_formatted_on_the_authorization(owner: Lumina, language: str):
+    from tests.support.documents import docx_text
+
+    t = T3[language]
+    await seed_documents_property(owner, timezone="America/Sao_Paulo", currency="BRL", city="Rio de Janeiro")
+    await owner.say(OWNER, "/upcoming")
+    await owner.tap(OWNER, "Apto 101")
+    await owner.tap(OWNER, t["documents"])
+    await owner.tap(OWNER, t["authorization"])
+    await owner.tap(OWNER, t["word"])
+    assert (await waiting_for(owner))["key"] == "guest_document"
+    for wrong in ("CPF abc", "111.222.333-44", "CPF 111.222.333-44"):
+        [answer] = await owner.say(OWNER, wrong)
+        assert t["bad_cpf"] in answer["text"], wrong
+    await owner.say(OWNER, "cpf 12345678909")
+    host: dict = {}
+    while (need := await waiting_for(owner)) and need.get("info") != "host_document":
+        await owner.say(OWNER, "Rio de Janeiro" if need.get("info") == "city" else "x")
+        host = need
+    assert t["ask_host"] in owner.text(OWNER), host
+    [answer] = await owner.say(OWNER, "abc")
+    assert t["cpf_or_cnpj"] in answer["text"]
+    [answer] = await owner.say(OWNER, "11.222.333/0001-82")
+    assert t["bad_cnpj"] in answer["text"]
+    await owner.say(OWNER, "11222333000181")
+    while need := await waiting_for(owner):
+        await owner.say(OWNER, "Rio de Janeiro" if need.get("info") == "city" else "x")
+    [sent] = owner.api.documents(OWNER)
+    text = docx_text(sent.content)
+    assert "123.456.789-09" in text and "11.222.333/0001-81" in text and "abc" not in text
+
+
+async def test_a_lisbon_property_asks_for_a_nif_and_gives_a_portuguese_city(owner: Lumina, language: str):
+    t = T3[language]
+    prop_id = await seed_documents_property(owner, timezone="Europe/Lisbon", currency="EUR", city="Lisboa")
+    await owner.say(OWNER, "/document")
+    await owner.tap(OWNER, t["templates"])
+    screen = owner.text(OWNER)
+    assert t["nif"] in screen and "CPF" not in screen
+    await owner.tap(OWNER, t["nif"])
+    assert "NIF" in owner.text(OWNER) and "CPF" not in owner.text(OWNER)
+    [answer] = await owner.say(OWNER, "123456780")
+    assert t["bad_nif"] in answer["text"]
+    await owner.say(OWNER, "PT 123 456 789")
+    await owner.tap(OWNER, "✏️ " + ("Cidade" if language == "pt-BR" else "City"))
+    assert t["city"] in owner.text(OWNER) and "Rio de Janeiro" not in owner.text(OWNER)
+    async with owner.sessions() as session:
+        prop = await session.get(Property, prop_id)
+        assert prop is not None and prop.private_info["host_document"] == "123456789"
