@@ -21,6 +21,7 @@ from bot.services import Services
 from bot.states import AddGuest, FillDetail
 from bot.views.bookings import booking_card, booking_keyboard, day_buttons, day_text, month_grid, month_text, short_line
 from bot.views.errors import input_error
+from bot.views.format import short_day
 from domain import bookings as bookings_service
 from domain.identity import parse_person_document
 from domain.inputs import InputError, parse_count, parse_email, parse_money, parse_text
@@ -257,7 +258,7 @@ async def _upcoming(target: Message | CallbackQuery, user: User, session: AsyncS
         + "\n".join(f"• {short_line(prop, booking)}" for prop, booking in rows_data)
     )
     rows = [
-        [button(f"{prop.name[:24]} · {booking.check_in:%d/%m}", BookingCB(id=booking.id))]
+        [button(f"{prop.name[:24]} · {short_day(booking.check_in)}", BookingCB(id=booking.id))]
         for prop, booking in rows_data
     ]
     nav = pager("upcoming", page, pages)

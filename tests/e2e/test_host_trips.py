@@ -330,3 +330,36 @@ async def test_a_lisbon_property_asks_for_a_nif_and_gives_a_portuguese_city(owne
     async with owner.sessions() as session:
         prop = await session.get(Property, prop_id)
         assert prop is not None and prop.private_info["host_document"] == "123456789"
+
+
+# --- item 5: a date of another year says its year, in lists, cards and alerts -----------------------------------
+
+
+async def test_dates_of_another_year_show_the_year(owner: Lumina, language: str):
+    t = T[language]
+    start = date(today().year + 1, 7, 18)
+    await seed_airbnb_stay(owner, start)
+    shown = "18/07/" + str(start.year) if language == "pt-BR" else "18 Jul " + str(start.year)
+    [answer] = await owner.say(OWNER, "/upcoming")
+    assert shown in answer["text"]  # the list
+    assert any(shown in text for text, _data in owner.buttons(answer))  # its buttons
+    await owner.tap(OWNER, "Apto 101 · ")
+    assert shown in owner.text(OWNER)  # the card
+    # the alert of a double booking on those nights
+    await start_book(owner, t["direct"])
+    await owner.say(OWNER, typed(start))
+    [question] = await owner.say(OWNER, typed(start + timedelta(days=2)))
+    assert shown in question["text"]
+    await owner.tap(OWNER, t["save_anyway"])
+    await owner.say(OWNER, "Carla")
+    [conflict] = await all_conflicts(owner)
+    page = await page_for(owner, conflict.id)
+    assert shown in page["text"]
+    # this year's dates stay short
+    async with owner.sessions.begin() as session:
+        stay = await session.get(Booking, conflict.booking_a_id)
+        assert stay is not None
+        stay.check_in, stay.check_out = today() + timedelta(days=1), today() + timedelta(days=2)
+    [answer] = await owner.say(OWNER, "/upcoming")
+    line = next(x for x in answer["text"].splitlines() if "Airbnb" in x)
+    assert str(today().year) not in line or (today() + timedelta(days=2)).year != today().year
