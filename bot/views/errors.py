@@ -13,16 +13,18 @@ def input_error(error: InputError) -> str:
     detail = error.detail
     texts = {
         "date_empty": _("Please type a date, for example 12/08 or 12/08/2027."),
-        "date_format": _("I could not read that date. Try 12/08, 12/08/2027, 2027-08-12 or 12 ago."),
+        "date_format": _("I could not read that date. Try 12/08, 12/08/2027, 2027-08-12 or 12 Aug."),
         "date_invalid": _("{text} is not a date that exists. Check the day and the month."),
         "date_past": _("{day} has already passed. Choose today or a later date."),
         "date_pair": _("Send two dates, check-in and check-out, e.g. 12/08 15/08."),
-        "checkout_before_checkin": _("The check-out must be at least one day after the check-in."),
+        "checkout_before_checkin": _(
+            "The check-out must be at least one day after the check-in. Type the check-in first, e.g. 10/12 15/12."
+        ),
         "stay_too_long": _("A stay can be at most {nights} nights."),
         "money_format": _("I could not read that amount. Try 1.234,56 or 1234.56."),
         "money_negative": _("The amount cannot be negative."),
         "money_too_large": _("That amount is too large."),
-        "time_format": _("I could not read that time. Try 15:00 or 15h."),
+        "time_format": _("I could not read that time. Try 15:00, 15h or 3 pm."),
         "email_format": _("That does not look like an e-mail address, e.g. portaria@condominio.com.br."),
         "text_empty": _("Please type something."),
         "text_too_long": _("That is too long: {length} characters, at most {max}."),

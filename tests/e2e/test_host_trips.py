@@ -363,3 +363,47 @@ async def test_dates_of_another_year_show_the_year(owner: Lumina, language: str)
     [answer] = await owner.say(OWNER, "/upcoming")
     line = next(x for x in answer["text"].splitlines() if "Airbnb" in x)
     assert str(today().year) not in line or (today() + timedelta(days=2)).year != today().year
+
+
+# --- item 6: /free with reversed dates, the US order, times as people write them ---------------------------------
+
+T6 = {
+    "pt-BR": {"reversed": "O check-out precisa ser pelo menos um dia depois do check-in", "nights": "noites",
+              "edit": "Editar", "checkin_time": "Horário de check-in", "saved": "Salvo"},
+    "en": {"reversed": "The check-out must be at least one day after the check-in", "nights": "nights",
+           "edit": "Edit", "checkin_time": "Check-in time", "saved": "Saved"},
+}  # fmt: skip
+
+
+async def test_free_with_reversed_dates_and_a_month_first_date(owner: Lumina, language: str):
+    t = T6[language]
+    async with owner.sessions.begin() as session:  # no calendar: /free fetches every calendar, none is on loopback
+        session.add(Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x", currency="BRL"))
+    check_in = today() + timedelta(days=12)
+    check_out = check_in - timedelta(days=5)
+    [answer] = await owner.say(OWNER, f"/free {check_in:%d/%m} {check_out:%d/%m}")
+    assert t["reversed"] in answer["text"] and "360" not in answer["text"]
+    # a date that can only be month first, as typed in the US
+    year = today().year + 1
+    await owner.say(OWNER, f"/free 07/19/{year} 07/22/{year}")
+    answer_text = next(m["text"] for m in reversed(owner.api.sent_messages(OWNER)) if m["text"].startswith("🔎"))
+    assert f"3 {t['nights']}" in answer_text and "✅" in answer_text
+    # and across New Year a yearless check-out is next year's
+    await owner.say(OWNER, f"/free 28/12/{year} 03/01")
+    answer_text = next(m["text"] for m in reversed(owner.api.sent_messages(OWNER)) if m["text"].startswith("🔎"))
+    assert f"6 {t['nights']}" in answer_text
+
+
+async def test_times_as_people_write_them(owner: Lumina, language: str):
+    t = T6[language]
+    ids = await seed_airbnb_stay(owner, today() + timedelta(days=60))
+    for typed_time, expected in (("3 pm", "15:00"), ("15h", "15:00"), ("14:30", "14:30"), ("11 a.m.", "11:00")):
+        await owner.say(OWNER, "/properties")
+        await owner.tap(OWNER, "Apto 101")
+        await owner.tap(OWNER, t["edit"])
+        await owner.tap(OWNER, t["checkin_time"])
+        [answer] = await owner.say(OWNER, typed_time)
+        assert t["saved"] in answer["text"], typed_time
+        async with owner.sessions() as session:
+            prop = await session.get(Property, ids["property"])
+            assert prop is not None and prop.checkin_time.strftime("%H:%M") == expected, typed_time
