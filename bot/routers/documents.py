@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -33,7 +34,7 @@ from bot.views.errors import input_error
 from domain.bookings import booking_for, upcoming
 from domain.documents import service
 from domain.documents.answers import parse_answer, parse_info
-from domain.documents.context import INFO_KEYS, KINDS, SKIPPABLE_INFO, Need, template_file_name
+from domain.documents.context import INFO_KEYS, KINDS, SKIPPABLE_INFO, TYPED_SECRETS, Need, template_file_name
 from domain.documents.defaults import templates_dir
 from domain.documents.package import MAX_TEMPLATE_BYTES
 from domain.documents.pdf import PdfConverter, PdfError, find_soffice
@@ -191,6 +192,8 @@ def get_router() -> Router:
             await message.answer(input_error(error) + "\n\n" + views.question(need, timezone=tz),
                                  reply_markup=views.question_keyboard(data["booking_id"], need))  # fmt: skip
             return
+        if need.key == "info" and need.info in TYPED_SECRETS:
+            await message.answer(await _forget_secret(message))
         await _answer(message, user, session, state, services, bot, data, need, value)
 
     @router.callback_query(StateFilter(DocumentDialog.answer), DocCB.filter(F.action == "skip"))
@@ -270,7 +273,8 @@ def get_router() -> Router:
                                  reply_markup=views.info_keyboard(data["property_id"], data["key"],
                                                                   skippable=data["key"] in SKIPPABLE_INFO))  # fmt: skip
             return
-        await _save_info(message, user, session, state, services, data, value)
+        saved = await _forget_secret(message) if data["key"] in TYPED_SECRETS else None
+        await _save_info(message, user, session, state, services, data, value, saved=saved)
 
     @router.callback_query(StateFilter(DocumentDetail.value), DocSetupCB.filter(F.action == "info_skip"))
     async def info_skip(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
@@ -464,15 +468,27 @@ async def _answer(
     await _produce(target, user, session, state, services, bot, booking_id=booking_id, kind=kind, lang=lang, fmt=fmt)
 
 
+async def _forget_secret(message: Message) -> str:
+    """A door code or password the host typed is kept by LUMINA, not by the chat: their message is deleted. Says
+    what happened."""
+    try:
+        await message.delete()
+    except TelegramAPIError as error:
+        log.info("could not delete a secret's message", extra={"reason": str(error)[:120]})
+        return _("🔒 Saved. I could not delete your message with it: please delete it yourself.")
+    return _("🔒 Saved, and I deleted your message so it does not stay in this chat.")
+
+
 async def _save_info(target: Message | CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
-                     services: Services, data: dict[str, object], value: str) -> None:  # fmt: skip
+                     services: Services, data: dict[str, object], value: str, *,
+                     saved: str | None = None) -> None:  # fmt: skip
     await state.clear()
     prop = await property_for(session, user, int(str(data["property_id"])), manage=True)
     if prop is None:
         await _reply(target, _("This property is no longer available."))
         return
     await service.set_property_info(session, prop, str(data["key"]), value, user=user, now=services.clock())
-    await _reply(target, _("Saved."))
+    await _reply(target, saved or _("Saved."))
     await _show_setup(target, session, prop, new_message=True)
 
 

@@ -407,3 +407,47 @@ async def test_times_as_people_write_them(owner: Lumina, language: str):
         async with owner.sessions() as session:
             prop = await session.get(Property, ids["property"])
             assert prop is not None and prop.checkin_time.strftime("%H:%M") == expected, typed_time
+
+
+# --- item 4: the door code and the Wi-Fi password do not stay in the chat ----------------------------------------
+
+T4 = {
+    "pt-BR": {"templates": "Modelos e dados", "door": "✏️ Código da porta", "deleted": "apaguei sua mensagem",
+              "documents": "📄 Documentos", "checkin": "Instruções de check-in", "word": "🇧🇷 Português · Word"},
+    "en": {"templates": "Templates and details", "door": "✏️ Door code", "deleted": "I deleted your message",
+           "documents": "📄 Documents", "checkin": "Check-in instructions", "word": "🇬🇧 English · Word"},
+}  # fmt: skip
+
+
+def stored_texts(lumina: Lumina) -> list[str]:
+    """What the chat still holds, the host's messages included (deleted ones are gone)."""
+    return [str(m.data.get("text", "")) for m in lumina.api._messages.values()]
+
+
+async def test_secrets_the_host_types_are_deleted_from_the_chat(owner: Lumina, language: str):
+    t = T4[language]
+    await seed_documents_property(owner, timezone="America/Sao_Paulo", currency="BRL", city="Rio de Janeiro")
+    await owner.say(OWNER, "/document")
+    await owner.tap(OWNER, t["templates"])
+    await owner.tap(OWNER, t["door"])
+    mark = owner.api.mark()
+    answer = await owner.say(OWNER, "4321#")
+    assert t["deleted"] in answer[0]["text"]
+    assert owner.api.calls("deleteMessage", after=mark)
+    assert "4321#" not in stored_texts(owner)
+    # the Wi-Fi password asked by the check-in instructions goes the same way, and still reaches the document
+    await owner.say(OWNER, "/upcoming")
+    await owner.tap(OWNER, "Apto 101")
+    await owner.tap(OWNER, t["documents"])
+    await owner.tap(OWNER, t["checkin"])
+    await owner.tap(OWNER, t["word"])
+    while need := await waiting_for(owner):
+        secret = need.get("info") == "wifi_password"
+        answer = await owner.say(OWNER, "s3cr3t-pass" if secret else "Rede Casa" if need.get("info") == "wifi_name"
+                                 else "x")  # fmt: skip
+        if secret:
+            assert t["deleted"] in answer[0]["text"]
+    assert "s3cr3t-pass" not in stored_texts(owner)
+    from tests.support.documents import docx_text
+
+    assert "s3cr3t-pass" in docx_text(owner.api.documents(OWNER)[-1].content)
