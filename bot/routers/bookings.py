@@ -19,7 +19,15 @@ from bot.keyboards.common import button, dialog_nav, only_menu, pager
 from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
 from bot.states import AddGuest, FillDetail
-from bot.views.bookings import booking_card, booking_keyboard, day_buttons, day_text, month_grid, month_text, short_line
+from bot.views.bookings import (
+    booking_card,
+    booking_keyboard,
+    day_buttons,
+    days_text,
+    month_grid,
+    month_text,
+    short_line,
+)
 from bot.views.errors import input_error
 from bot.views.format import short_day
 from domain import bookings as bookings_service
@@ -239,7 +247,7 @@ async def show_card(target: Message | CallbackQuery, user: User, session: AsyncS
 
 async def _today(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
     views = await bookings_service.day_views(session, user, user_today(user, services), days=2)
-    text = day_text(views[0], title=_("Today")) + "\n\n" + day_text(views[1], title=_("Tomorrow"))
+    text = days_text(views)
     rows = day_buttons(views) + [[button(_("☰ Menu"), MenuCB(to="menu"))]]
     await edit_or_answer(target, text, InlineKeyboardMarkup(inline_keyboard=rows))
 

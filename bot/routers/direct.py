@@ -24,7 +24,7 @@ from bot.services import Services
 from bot.states import MoveStay, NewStay
 from bot.views.bookings import OVERLAP_DATES, OVERLAP_SAVE, overlap_keyboard, overlap_question
 from bot.views.errors import input_error
-from bot.views.format import day, stay_range
+from bot.views.format import day, esc, stay_range
 from domain import bookings as bookings_service
 from domain.conflict_check import ConflictEvent
 from domain.inputs import InputError, parse_date, parse_text, validate_stay
@@ -38,16 +38,17 @@ def get_router() -> Router:
     router = Router(name="direct")
 
     @router.message(Command("book"))
-    async def book_command(message: Message, user: User, session: AsyncSession) -> None:
+    async def book_command(message: Message, user: User, session: AsyncSession, state: FSMContext) -> None:
         ids = await visible_property_ids(session, user, manage=True)
         if not ids:
             await message.answer(_("You have no properties you can change."), reply_markup=only_menu())
             return
-        rows = []
-        for property_id in ids:
-            prop = await property_for(session, user, property_id, manage=True)
-            if prop is not None:
-                rows.append([button(f"🏠 {prop.name[:40]}", PropertyCB(id=prop.id, action="book"))])
+        props = [p for p in [await property_for(session, user, i, manage=True) for i in ids] if p is not None]
+        if len(props) == 1:  # nothing to choose
+            await state.clear()
+            await _ask_kind(message, props[0])
+            return
+        rows = [[button(f"🏠 {prop.name[:40]}", PropertyCB(id=prop.id, action="book"))] for prop in props]
         await message.answer(_("For which property?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
     @router.callback_query(PropertyCB.filter(F.action == "book"))
@@ -58,12 +59,7 @@ def get_router() -> Router:
             await expired(query)
             return
         await state.clear()
-        markup = InlineKeyboardMarkup(inline_keyboard=[
-            [button(_("🛏 Direct booking"), KindCB(id=prop.id, action="reservation")),
-             button(_("⛔ Block dates"), KindCB(id=prop.id, action="block"))],
-            [button(_("✖️ Cancel"), "cancel")],
-        ])  # fmt: skip
-        await edit_or_answer(query, _("A direct booking (a guest) or blocked dates (you, maintenance)?"), markup)
+        await _ask_kind(query, prop)
 
     @router.callback_query(KindCB.filter(F.action.in_({"reservation", "block"})))
     async def ask_check_in(query: CallbackQuery, callback_data: KindCB, user: User, session: AsyncSession,
@@ -74,12 +70,9 @@ def get_router() -> Router:
             return
         today = property_today(prop, services.clock())
         await state.set_state(NewStay.check_in)
-        await state.set_data({"property_id": prop.id, "kind": callback_data.action, "earliest": today.isoformat()})
-        await edit_or_answer(
-            query,
-            _("Check-in day? Pick it or type it (e.g. 12/08)."),
-            date_picker(today.year, today.month, earliest=today),
-        )
+        data = {"property_id": prop.id, "kind": callback_data.action, "earliest": today.isoformat()}
+        await state.set_data(data)
+        await edit_or_answer(query, _first_day_question(data), date_picker(today.year, today.month, earliest=today))
 
     @router.callback_query(BookingCB.filter(F.action == "move"))
     async def move_start(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
@@ -128,9 +121,7 @@ def get_router() -> Router:
         await state.set_state(NewStay.check_in if "kind" in data else MoveStay.check_in)
         earliest = date.fromisoformat(data["earliest"])
         await edit_or_answer(
-            query,
-            _("Check-in day? Pick it or type it (e.g. 12/08)."),
-            date_picker(earliest.year, earliest.month, earliest=earliest),
+            query, _first_day_question(data), date_picker(earliest.year, earliest.month, earliest=earliest)
         )
 
     @router.callback_query(StateFilter(NewStay.check_in, NewStay.guest, MoveStay.check_in), Is(F.data == BACK))
@@ -165,9 +156,7 @@ def get_router() -> Router:
         await state.set_state(NewStay.check_in if "kind" in data else MoveStay.check_in)
         earliest = date.fromisoformat(data["earliest"])
         await edit_or_answer(
-            query,
-            _("Check-in day? Pick it or type it (e.g. 12/08)."),
-            date_picker(earliest.year, earliest.month, earliest=earliest),
+            query, _first_day_question(data), date_picker(earliest.year, earliest.month, earliest=earliest)
         )
 
     @router.message(StateFilter(NewStay.confirm, MoveStay.confirm), Is(F.text))
@@ -216,6 +205,24 @@ def get_router() -> Router:
     return router
 
 
+async def _ask_kind(target: Message | CallbackQuery, prop: Property) -> None:
+    markup = InlineKeyboardMarkup(inline_keyboard=[
+        [button(_("🛏 Direct booking"), KindCB(id=prop.id, action="reservation")),
+         button(_("⛔ Block dates"), KindCB(id=prop.id, action="block"))],
+        [button(_("✖️ Cancel"), "cancel")],
+    ])  # fmt: skip
+    text = _("{property}: a direct booking (a guest) or blocked dates (you, maintenance)?").format(
+        property=f"<b>{esc(prop.name)}</b>")  # fmt: skip
+    await edit_or_answer(target, text, markup)
+
+
+def _first_day_question(data: dict[str, Any]) -> str:
+    """A block has no check-in: its dialog asks for the first blocked day."""
+    if data.get("kind") == "block":
+        return _("First blocked day? Pick it or type it (e.g. 12/08).")
+    return _("Check-in day? Pick it or type it (e.g. 12/08).")
+
+
 async def _date_chosen(message: Message, chosen: date, user: User, session: AsyncSession, state: FSMContext,
                        services: Services, *, edit: bool) -> None:  # fmt: skip
     current = await state.get_state()
@@ -227,7 +234,10 @@ async def _date_chosen(message: Message, chosen: date, user: User, session: Asyn
             return
         await state.update_data(check_in=chosen.isoformat())
         await state.set_state(NewStay.check_out if current == NewStay.check_in.state else MoveStay.check_out)
-        text = _("Check-in {day}. Check-out day?").format(day=day(chosen))
+        if data.get("kind") == "block":
+            text = _("Blocked from {day}. Until which day? (the first day that is free again)").format(day=day(chosen))
+        else:
+            text = _("Check-in {day}. Check-out day?").format(day=day(chosen))
         markup = date_picker(chosen.year, chosen.month, earliest=chosen)
         if edit:
             await message.edit_text(text, reply_markup=markup)

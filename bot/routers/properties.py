@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -31,6 +30,7 @@ from bot.views.properties import properties_keyboard, property_card, property_ke
 from domain import properties as props_service
 from domain.feeds import feeds_of
 from domain.inputs import InputError, parse_count, parse_email, parse_text, parse_time
+from domain.timezones import find_timezone
 from storage.models import User
 
 
@@ -39,15 +39,7 @@ class OptCB(CallbackData, prefix="o"):
 
 
 def _timezone(text: str) -> str:
-    value = text.strip().replace(" ", "_")
-    matches = [zone for zone in available_timezones() if zone.lower() == value.lower()]
-    if not matches:
-        raise InputError("timezone")
-    try:
-        ZoneInfo(matches[0])
-    except ZoneInfoNotFoundError:
-        raise InputError("timezone") from None
-    return matches[0]
+    return find_timezone(text)
 
 
 def _currency(text: str) -> str:
@@ -283,13 +275,8 @@ async def _advance(message: Message, step: Step, value: Any, user: User, state: 
         building_contact_name=data.get("building_contact_name"), building_email=data.get("building_email"),
     )  # fmt: skip
     prop = await props_service.create_property(session, draft, user=user, now=services.clock())
-    await message.answer(
-        _("Property saved.")
-        + "\n\n"
-        + property_card(prop, [])
-        + "\n\n"
-        + _("Next: add the calendar export link of each platform."),
-        reply_markup=property_keyboard(prop, can_manage=True),
+    await message.answer(  # the card says what comes next (the calendars' export links), once
+        _("Property saved.") + "\n\n" + property_card(prop, []), reply_markup=property_keyboard(prop, can_manage=True)
     )
 
 

@@ -93,18 +93,18 @@ def booking_changed(row: Outbox) -> Rendered:
     lines = [_title(payload)]
     source = _source(payload.get("platform"))
     if not (previous.get("check_in") and previous.get("check_out")):
-        lines += [f"{_('✏️ Dates changed')} · {source}", _("Now: {dates}").format(dates=f"<b>{stay_range(*after)}</b>")]
+        lines += [_("✏️ Dates changed") + f" · {source}", _("Now: {dates}").format(dates=f"<b>{stay_range(*after)}</b>")]
         return Rendered("\n".join(lines), (_open_booking(payload.get("booking_id")),))
     before = (_date(previous["check_in"]), _date(previous["check_out"]))
     added, freed = subtract([after], [before]), subtract([before], [after])
     if added and not freed and payload.get("platform") == "booking":
-        lines.append(f"{_('🆕 New booking next to a stay')} · {source}")
+        lines.append(_("🆕 New booking next to a stay") + f" · {source}")
         lines += [_("Nights booked: {dates}").format(dates=f"<b>{stay_range(*r)}</b>") for r in added]
     elif freed and not added:
-        lines.append(f"{_('🔓 Nights freed')} · {source}")
+        lines.append(_("🔓 Nights freed") + f" · {source}")
         lines += [_("Nights freed: {dates}").format(dates=f"<b>{stay_range(*r)}</b>") for r in freed]
     else:
-        lines.append(f"{_('✏️ Dates changed')} · {source}")
+        lines.append(_("✏️ Dates changed") + f" · {source}")
         if before[0] != after[0]:
             lines.append(
                 _("Check-in moved from {old} to {new}").format(old=day(before[0]), new=f"<b>{day(after[0])}</b>")

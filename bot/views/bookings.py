@@ -42,15 +42,26 @@ def short_line(prop: Property, booking: Booking) -> str:
 
 
 def day_text(view: DayView, *, title: str) -> str:
+    """A day's arrivals, departures and guests in house; only the sections that have someone."""
     lines = [f"<b>{title}</b> — {day(view.day)}"]
     for label, entries in (
         (_("Arrivals"), view.arrivals),
         (_("Departures"), view.departures),
         (_("In house"), view.in_house),
     ):
-        lines.append(f"\n{label} ({len(entries)})")
-        lines += [f"• {short_line(prop, booking)}" for prop, booking in entries] or ["—"]
+        if entries:
+            lines.append(f"\n{label} ({len(entries)})")
+            lines += [f"• {short_line(prop, booking)}" for prop, booking in entries]
+    if len(lines) == 1:
+        lines.append(_("No arrivals, departures or guests in house."))
     return "\n".join(lines)
+
+
+def days_text(views: list[DayView]) -> str:
+    """/today: today and tomorrow, or one line when both are empty."""
+    if not any(v.arrivals or v.departures or v.in_house for v in views):
+        return "📅 " + _("Nothing today or tomorrow: no arrivals, departures or guests in house.")
+    return day_text(views[0], title=_("Today")) + "\n\n" + day_text(views[1], title=_("Tomorrow"))
 
 
 def day_buttons(views: list[DayView]) -> list[list[InlineKeyboardButton]]:
@@ -66,12 +77,10 @@ def day_buttons(views: list[DayView]) -> list[list[InlineKeyboardButton]]:
 
 
 def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: list[Guest]) -> str:
-    lines = [
-        f"🏠 <b>{esc(prop.name)}</b>",
-        f"{_(KIND_LABELS.get(booking.kind, booking.kind))} · {esc(source_name(booking))} · "
-        f"{_(STATUS_LABELS.get(booking.status, booking.status))}",
-        stay_range(booking.check_in, booking.check_out),
-    ]
+    what = [_(KIND_LABELS.get(booking.kind, booking.kind)), esc(source_name(booking))]
+    if booking.kind != "block" or booking.status != "active":  # a block is not "confirmed"; it is just there
+        what.append(_(STATUS_LABELS.get(booking.status, booking.status)))
+    lines = [f"🏠 <b>{esc(prop.name)}</b>", " · ".join(what), stay_range(booking.check_in, booking.check_out)]
     guest = display_guest(booking)
     if booking.kind != "block":
         lines.append(_("Guest: {name}").format(name=esc(guest) if guest else _("not filled in")))

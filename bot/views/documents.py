@@ -10,6 +10,7 @@ from bot.i18n import LOCALES, N_, _, ngettext
 from bot.keyboards.callbacks import BookingCB, DocCB, DocFileCB, DocSetupCB, MenuCB, UploadCB
 from bot.keyboards.common import button
 from bot.views.format import babel_locale, day, esc, moment, short_day
+from domain.bookings import display_guest
 from domain.documents.context import INFO_KEYS, KIND_FIELDS, KINDS, LIST_FIELDS, SECRET_INFO, Need
 from domain.documents.package import MAX_TEMPLATE_BYTES
 from domain.documents.problem import TemplateProblem
@@ -431,6 +432,8 @@ def command_text(count: int) -> str:
 def command_keyboard(entries: list[tuple[Property, Booking]], setup: DocSetupCB) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     for prop, booking in entries:
-        rows.append([button(f"{prop.name[:24]} · {short_day(booking.check_in)}", DocCB(id=booking.id))])
+        guest = display_guest(booking)
+        who = f" · {guest[:20]}" if guest else ""
+        rows.append([button(f"{prop.name[:20]}{who} · {short_day(booking.check_in)}", DocCB(id=booking.id))])
     rows.append([button(_("⚙️ Templates and details"), setup)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -29,14 +29,18 @@ def input_error(error: InputError) -> str:
         "text_empty": _("Please type something."),
         "text_too_long": _("That is too long: {length} characters, at most {max}."),
         "count_range": _("Please type a number from {low} to {high}."),
-        "timezone": _("I do not know that time zone. Try America/Sao_Paulo or Europe/Lisbon."),
+        "timezone": _("I do not know that time zone. Type a city (e.g. Rio de Janeiro, Lisboa) or a zone such as "
+                      "America/Sao_Paulo."),
+        "timezone_near": _("I do not know that time zone. Did you mean {suggestions}? You can also type a city, "
+                           "e.g. Rio de Janeiro or Lisboa."),
         "cpf_invalid": _("{text} is not a valid CPF: check the digits (e.g. 123.456.789-09)."),
         "cnpj_invalid": _("{text} is not a valid CNPJ: check the digits (e.g. 11.222.333/0001-81)."),
         "cpf_cnpj_format": _("Type a CPF (11 digits, e.g. 123.456.789-09) or a CNPJ (14 digits)."),
         "nif_invalid": _("{text} is not a valid NIF: it has 9 digits and its last one checks the others."),
         "currency": _("Use a three-letter currency code such as BRL, USD or EUR."),
     }
-    text = texts.get(error.code, _("That value is not valid."))
+    code = "timezone_near" if error.code == "timezone" and detail.get("suggestions") else error.code
+    text = texts.get(code, _("That value is not valid."))
     values = {
         key: day(value) if isinstance(value, date) else esc(value) if isinstance(value, str) else value
         for key, value in detail.items()

@@ -37,8 +37,12 @@ def feed_summary(platform: str, label: str | None, reservations: int, blocks: in
     """ "Airbnb · 4 reservations · 2 blocked periods · next check-in 12/08"."""
     parts = [
         platform_name(platform, label),
-        ngettext("{n} reservation", "{n} reservations", reservations).format(n=reservations),
-        ngettext("{n} blocked period", "{n} blocked periods", blocks).format(n=blocks),
+        ngettext("{n} reservation", "{n} reservations", reservations).format(n=reservations)
+        if reservations
+        else _("no reservations"),
+        ngettext("{n} blocked period", "{n} blocked periods", blocks).format(n=blocks)
+        if blocks
+        else _("no blocked periods"),
     ]
     if next_check_in:
         parts.append(_("next check-in {day}").format(day=next_check_in))

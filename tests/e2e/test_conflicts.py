@@ -64,8 +64,7 @@ async def test_direct_booking_over_a_synced_reservation_then_resolve(owner: Lumi
     start = datetime.now(TZ).date() + timedelta(days=20)
     async with FeedServer() as server:
         await setup_synced_property(owner, server, Stay("r1@airbnb.com", start, start + timedelta(days=4)))
-        await owner.say(OWNER, "/book")
-        await owner.tap(OWNER, "Apto 101")
+        await owner.say(OWNER, "/book")  # one property: nothing to choose
         await owner.tap(OWNER, "🛏")
         await owner.say(OWNER, (start + timedelta(days=1)).strftime("%d/%m/%Y"))
         await owner.say(OWNER, (start + timedelta(days=3)).strftime("%d/%m/%Y"))
@@ -113,8 +112,7 @@ async def test_snooze_and_echo_buttons(owner: Lumina, language: str):
     start = datetime.now(TZ).date() + timedelta(days=30)
     async with FeedServer() as server:
         await setup_synced_property(owner, server, Stay("r1@airbnb.com", start, start + timedelta(days=4)))
-        await owner.say(OWNER, "/book")
-        await owner.tap(OWNER, "Apto 101")
+        await owner.say(OWNER, "/book")  # one property: nothing to choose
         await owner.tap(OWNER, "🛏")
         await owner.say(OWNER, start.strftime("%d/%m/%Y"))
         await owner.say(OWNER, (start + timedelta(days=2)).strftime("%d/%m/%Y"))

@@ -451,3 +451,99 @@ async def test_secrets_the_host_types_are_deleted_from_the_chat(owner: Lumina, l
     from tests.support.documents import docx_text
 
     assert "s3cr3t-pass" in docx_text(owner.api.documents(OWNER)[-1].content)
+
+
+# --- item 8: the words -------------------------------------------------------------------------------------------
+
+T8 = {
+    "pt-BR": {
+        "blocked": "(bloqueado)", "nothing": "Nada hoje nem amanhã", "kind_q": "uma reserva direta",
+        "block": "Bloquear datas", "first_blocked": "Primeiro dia bloqueado?", "until": "Até qual dia?",
+        "confirmed": "confirmada", "block_card": "Bloqueado · Direta", "add": "Adicionar imóvel",
+        "export": "link de exportação", "no_reservations": "nenhuma reserva · nenhum período bloqueado",
+        "near": "Você quis dizer America/Sao_Paulo", "edit": "Editar", "tz": "Fuso horário", "saved": "Imóvel salvo.",
+    },
+    "en": {
+        "blocked": "(blocked)", "nothing": "Nothing today or tomorrow", "kind_q": "a direct booking",
+        "block": "Block dates", "first_blocked": "First blocked day?", "until": "Until which day?",
+        "confirmed": "confirmed", "block_card": "Blocked · Direct", "add": "Add a property",
+        "export": "export link", "no_reservations": "no reservations · no blocked periods",
+        "near": "Did you mean America/Sao_Paulo", "edit": "Edit", "tz": "Time zone", "saved": "Property saved.",
+    },
+}  # fmt: skip
+
+
+async def test_an_empty_today_says_so_once_and_free_names_a_block_in_the_language(owner: Lumina, language: str):
+    t = T8[language]
+    [answer] = await owner.say(OWNER, "/today")  # no properties, nothing at all
+    assert t["nothing"] in answer["text"] and "—" not in answer["text"]
+    async with owner.sessions.begin() as session:
+        prop = Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x", currency="BRL")
+        session.add(prop)
+        await session.flush()
+        start = today() + timedelta(days=30)
+        session.add(Booking(property_id=prop.id, source="direct", kind="block", export_uid="b@lumina",
+                            check_in=start, check_out=start + timedelta(days=2)))  # fmt: skip
+    await owner.say(OWNER, f"/free {typed(start)} {typed(start + timedelta(days=1))}")
+    text = next(m["text"] for m in reversed(owner.api.sent_messages(OWNER)) if m["text"].startswith("🔎"))
+    assert t["blocked"] in text
+
+
+async def test_book_with_one_property_and_the_words_of_a_block(owner: Lumina, language: str):
+    t = T8[language]
+    async with owner.sessions.begin() as session:
+        session.add(Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x", currency="BRL"))
+    [answer] = await owner.say(OWNER, "/book")  # one property: nothing to choose
+    assert t["kind_q"] in answer["text"] and "Apto 101" in answer["text"]
+    await owner.tap(OWNER, t["block"])
+    assert t["first_blocked"] in owner.text(OWNER)
+    start = today() + timedelta(days=15)
+    [answer] = await owner.say(OWNER, typed(start))
+    assert t["until"] in answer["text"]
+    await owner.say(OWNER, typed(start + timedelta(days=3)))
+    card = owner.text(OWNER)
+    assert t["block_card"] in card and t["confirmed"] not in card
+
+
+async def test_document_picker_names_the_guest(owner: Lumina, language: str):
+    await seed_documents_property(owner, timezone="America/Sao_Paulo", currency="BRL", city="Rio de Janeiro")
+    await owner.say(OWNER, "/document")
+    assert any("Maria Souza" in text for text, _data in owner.buttons(owner.screen(OWNER)))
+
+
+async def test_a_new_property_with_a_city_for_a_time_zone_and_an_empty_calendar(owner: Lumina, language: str):
+    from tests.support.feed_server import FeedServer
+    from tests.support.ical_builder import airbnb
+
+    t = T8[language]
+    await owner.say(OWNER, "/properties")
+    await owner.tap(OWNER, t["add"])
+    await owner.say(OWNER, "Apto 101")
+    await owner.say(OWNER, "Rua Barata Ribeiro, 200")
+    [answer] = await owner.say(OWNER, "Riu de Janero")
+    assert t["near"] in answer["text"]
+    await owner.say(OWNER, "Rio de Janeiro")
+    await owner.say(OWNER, "15:00")
+    await owner.say(OWNER, "11:00")
+    await owner.say(OWNER, "4")
+    await owner.say(OWNER, "BRL")
+    await owner.say(OWNER, "Portaria")
+    [answer] = await owner.say(OWNER, "portaria@predio.com")
+    assert t["saved"] in answer["text"] and answer["text"].count(t["export"]) == 1
+    async with owner.sessions() as session:
+        prop = await session.scalar(select(Property))
+        assert prop is not None and prop.timezone == "America/Sao_Paulo"
+    await owner.tap(OWNER, t["edit"])
+    await owner.tap(OWNER, t["tz"])
+    await owner.say(OWNER, "Lisboa")
+    async with owner.sessions() as session:
+        prop = await session.scalar(select(Property))
+        assert prop is not None and prop.timezone == "Europe/Lisbon"
+    async with FeedServer() as server:
+        server.route("/airbnb.ics", body=airbnb([]))
+        await owner.say(OWNER, "/properties")
+        await owner.tap(OWNER, "Apto 101")
+        await owner.tap(OWNER, "🔗")
+        await owner.tap(OWNER, "➕")
+        await owner.say(OWNER, server.url("/airbnb.ics"))
+    assert t["no_reservations"] in owner.text(OWNER)
