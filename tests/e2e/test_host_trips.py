@@ -547,3 +547,31 @@ async def test_a_new_property_with_a_city_for_a_time_zone_and_an_empty_calendar(
         await owner.tap(OWNER, "➕")
         await owner.say(OWNER, server.url("/airbnb.ics"))
     assert t["no_reservations"] in owner.text(OWNER)
+
+
+# --- item 9: a link that cannot be read is not kept, and the answer does not promise to try again -----------------
+
+T9 = {
+    "pt-BR": {"nothing": "Nada foi adicionado", "retry": "vou tentar de novo", "retry2": "Vou tentar de novo"},
+    "en": {"nothing": "Nothing was added", "retry": "I will try again", "retry2": "try again."},
+}
+
+
+async def test_an_unreachable_calendar_is_answered_one_way(owner: Lumina, language: str):
+    import socket
+
+    t = T9[language]
+    with socket.socket() as sock:  # a loopback port nobody listens on: the connection is refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with owner.sessions.begin() as session:
+        session.add(Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x", currency="BRL"))
+    await owner.say(OWNER, "/properties")
+    await owner.tap(OWNER, "Apto 101")
+    await owner.tap(OWNER, "🔗")
+    await owner.tap(OWNER, "➕")
+    await owner.say(OWNER, f"http://127.0.0.1:{port}/airbnb.ics")
+    text = owner.text(OWNER)
+    assert t["nothing"] in text and t["retry"] not in text and t["retry2"] not in text
+    async with owner.sessions() as session:
+        assert (await session.scalars(select(Feed))).all() == []
