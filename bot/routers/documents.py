@@ -76,6 +76,11 @@ def _converter(services: Services) -> PdfConverter:
     return pdf_converter(services.settings.soffice_path, services.settings.pdf_timeout)
 
 
+def pdf_available(services: Services) -> bool:
+    """LibreOffice is there: PDF buttons are shown (and /settings says how to turn PDF on when it is not)."""
+    return _converter(services).available
+
+
 def _templates(services: Services) -> Path:
     return templates_dir(services.settings.templates_dir)
 
@@ -156,12 +161,14 @@ def get_router() -> Router:
                              views.documents_keyboard(booking, recent))  # fmt: skip
 
     @router.callback_query(DocCB.filter(F.action == "kind"))
-    async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession) -> None:
+    async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession,
+                            services: Services) -> None:  # fmt: skip
         if callback_data.kind not in KINDS or await _managed(session, user, callback_data.id) is None:
             await expired(query)
             return
         await edit_or_answer(query, views.format_text(callback_data.kind),
-                             views.format_keyboard(callback_data.id, callback_data.kind, user.locale))  # fmt: skip
+                             views.format_keyboard(callback_data.id, callback_data.kind, user.locale,
+                                                   pdf=pdf_available(services)))  # fmt: skip
 
     @router.callback_query(DocCB.filter(F.action == "make"))
     async def make(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext,
@@ -356,6 +363,12 @@ def get_router() -> Router:
             return
         await message.answer(views.upload_received(document.file_name or ""),
                              reply_markup=views.upload_property_keyboard(props))  # fmt: skip
+
+    @router.message(Is(F.document))
+    async def other_file(message: Message) -> None:
+        """A file that is not a Word document: say what LUMINA takes, not "I did not understand"."""
+        name = (message.document.file_name if message.document else None) or ""
+        await message.answer(views.other_file(name))
 
     @router.callback_query(StateFilter(TemplateUpload.choose), UploadCB.filter())
     async def upload_choice(query: CallbackQuery, callback_data: UploadCB, user: User, session: AsyncSession,

@@ -150,12 +150,13 @@ def format_text(kind: str) -> str:
     return _("{document}: in which language and format?").format(document=f"<b>{kind_name(kind)}</b>")
 
 
-def format_keyboard(booking_id: int, kind: str, user_locale: str) -> InlineKeyboardMarkup:
+def format_keyboard(booking_id: int, kind: str, user_locale: str, *, pdf: bool = True) -> InlineKeyboardMarkup:
+    """Word and, where LibreOffice is installed, PDF, in each language. No PDF button where it cannot work."""
     rows = [
         [button(f"{LANGUAGE_NAMES[locale]} · Word", DocCB(id=booking_id, action="make", kind=kind, lang=locale,
-                                                          fmt="docx")),
-         button(f"{LANGUAGE_NAMES[locale]} · PDF", DocCB(id=booking_id, action="make", kind=kind, lang=locale,
-                                                         fmt="pdf"))]
+                                                          fmt="docx"))]
+        + ([button(f"{LANGUAGE_NAMES[locale]} · PDF", DocCB(id=booking_id, action="make", kind=kind, lang=locale,
+                                                            fmt="pdf"))] if pdf else [])
         for locale in locales_for(user_locale)
     ]  # fmt: skip
     rows.append([button(_("⬅️ Back"), DocCB(id=booking_id))])
@@ -417,6 +418,19 @@ def _active_content(detail: str) -> str:
 
 def not_word_file() -> str:
     return _("I can only use Word .docx files as templates. Save the file as .docx and send it again.")
+
+
+def other_file(name: str) -> str:
+    return _("I cannot use {name}. The only files I take are document templates: Word .docx files up to {size} MB "
+             "(authorization, check-in instructions or receipt). To make a document, open a booking and tap "
+             "📄 Documents.").format(name=f"<code>{esc(name[:60])}</code>" if name else _("this file"),
+                                    size=MAX_TEMPLATE_BYTES // (1024 * 1024))  # fmt: skip
+
+
+def pdf_off_note() -> str:
+    """Said once, in /settings, where LibreOffice is missing (the PDF buttons are hidden)."""
+    return _("📄 PDF documents are off on this server: install LibreOffice (apt-get install libreoffice-writer-nogui) "
+             "or set LUMINA_SOFFICE_PATH, then restart LUMINA. Word documents work meanwhile.")
 
 
 def no_manageable_properties() -> str:

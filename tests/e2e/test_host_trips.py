@@ -575,3 +575,35 @@ async def test_an_unreachable_calendar_is_answered_one_way(owner: Lumina, langua
     assert t["nothing"] in text and t["retry"] not in text and t["retry2"] not in text
     async with owner.sessions() as session:
         assert (await session.scalars(select(Feed))).all() == []
+
+
+# --- item 10: nothing offered that cannot work; a wrong file is told what is expected ----------------------------
+
+T10 = {
+    "pt-BR": {"documents": "📄 Documentos", "authorization": "Autorização de hospedagem", "pdf_off": "PDF estão",
+              "install": "LibreOffice", "other_file": "Os únicos arquivos que aceito são modelos de documento"},
+    "en": {"documents": "📄 Documents", "authorization": "Guest authorization", "pdf_off": "PDF documents are off",
+           "install": "LibreOffice", "other_file": "The only files I take are document templates"},
+}  # fmt: skip
+
+
+async def test_without_libreoffice_no_pdf_button_and_settings_say_how(database_url, tmp_path, language: str):
+    from tests.e2e.harness import running_lumina
+
+    t = T10[language]
+    async with running_lumina(database_url, tmp_path, soffice_path="") as lumina:
+        await lumina.say(OWNER, f"/start {lumina.app.setup_code}", language_code=language)
+        await seed_documents_property(lumina, timezone="America/Sao_Paulo", currency="BRL", city="Rio de Janeiro")
+        await lumina.say(OWNER, "/upcoming")
+        await lumina.tap(OWNER, "Apto 101")
+        await lumina.tap(OWNER, t["documents"])
+        await lumina.tap(OWNER, t["authorization"])
+        labels = [text for text, _data in lumina.buttons(lumina.screen(OWNER))]
+        assert any("Word" in x for x in labels) and not any("PDF" in x for x in labels)
+        [answer] = await lumina.say(OWNER, "/settings")
+        assert t["pdf_off"] in answer["text"] and t["install"] in answer["text"]
+        # a .txt where a template is expected: told what is expected, not "I did not understand"
+        mark = lumina.api.mark()
+        await lumina.handled(lumina.api.push_document(OWNER, "notes.txt", b"hello", language_code=language))
+        [reply] = [r.params for r in lumina.api.calls("sendMessage", after=mark)]
+        assert t["other_file"] in reply["text"] and "notes.txt" in reply["text"] and ".docx" in reply["text"]
