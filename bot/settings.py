@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import time
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -102,6 +104,22 @@ class Settings(BaseSettings):
         """Base of the links given out (export feeds): LUMINA_PUBLIC_URL, else the web app's own address."""
         host = f"[{self.http_host}]" if ":" in self.http_host else self.http_host  # an IPv6 literal
         return self.public_url or f"http://{host}:{self.http_port}"
+
+    @property
+    def public_url_reachable(self) -> bool:
+        """Whether Airbnb, Booking.com and VRBO can reach the export links: LUMINA_PUBLIC_URL is set to an address
+        outside this machine and its private network (loopback, private ranges, localhost and .local are not)."""
+        if not self.public_url:
+            return False
+        host = (urlsplit(self.public_url).hostname or "").lower()
+        local_name = host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan"))
+        if local_name or ("." not in host and ":" not in host):  # a machine's own or local network name
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return True  # a name: trusted to be public
+        return address.is_global
 
     @property
     def resolved_database_url(self) -> str:

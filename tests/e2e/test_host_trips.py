@@ -607,3 +607,37 @@ async def test_without_libreoffice_no_pdf_button_and_settings_say_how(database_u
         await lumina.handled(lumina.api.push_document(OWNER, "notes.txt", b"hello", language_code=language))
         [reply] = [r.params for r in lumina.api.calls("sendMessage", after=mark)]
         assert t["other_file"] in reply["text"] and "notes.txt" in reply["text"] and ".docx" in reply["text"]
+
+
+# --- item 7: links the platforms cannot reach are said to be so ---------------------------------------------------
+
+T7 = {
+    "pt-BR": {"warn": "não conseguem acessar estes links", "fix": "LUMINA_PUBLIC_URL"},
+    "en": {"warn": "cannot reach these links", "fix": "LUMINA_PUBLIC_URL"},
+}
+
+
+async def test_export_links_on_a_private_address_come_with_the_warning(database_url, tmp_path, language, caplog):
+    t = T7[language]
+    with caplog.at_level("WARNING", logger="lumina"):
+        async with running_lumina_here(database_url, tmp_path / "a") as lumina:
+            await lumina.say(OWNER, f"/start {lumina.app.setup_code}", language_code=language)
+            async with lumina.sessions.begin() as session:
+                session.add(Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x"))
+            [answer] = await lumina.say(OWNER, "/export")
+            assert "http://127.0.0.1" in answer["text"] and t["warn"] in answer["text"] and t["fix"] in answer["text"]
+    assert any("export links are not reachable" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lumina"):
+        async with running_lumina_here(database_url, tmp_path / "b", public_url="https://lumina.example.com") as lumina:
+            await lumina.say(OWNER, f"/start {lumina.app.setup_code}", language_code=language)
+            [answer] = await lumina.say(OWNER, "/export")
+            assert "https://lumina.example.com/ical/" in answer["text"] and t["warn"] not in answer["text"]
+    assert not any("export links are not reachable" in r.getMessage() for r in caplog.records)
+
+
+def running_lumina_here(database_url, data_dir, **settings):
+    from tests.e2e.harness import running_lumina
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return running_lumina(database_url, data_dir, **settings)
