@@ -186,6 +186,12 @@ class Application:
         if self.setup_code is not None:
             await self._announce_setup_code(self.setup_code)
         self._start_scheduler()
+        if not self.settings.public_url_reachable:
+            log.warning(
+                "export links are not reachable by Airbnb, Booking.com or VRBO: they point to %s; set "
+                "LUMINA_PUBLIC_URL to a public https address (a domain behind a reverse proxy, or a tunnel such as "
+                "Cloudflare Tunnel or ngrok)", self.settings.resolved_public_url,
+            )  # fmt: skip
         await asyncio.to_thread(_log_pdf, self.settings)
         with contextlib.suppress(Exception):  # Telegram may be down at start; polling retries on its own
             await publish_commands(self.bot, self.settings.default_locale)

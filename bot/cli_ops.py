@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from domain.feeds import FeedError, add_feed, normalize_url
-from domain.inputs import InputError, parse_currency, parse_text, parse_timezone
+from domain.inputs import InputError, parse_currency, parse_text
 from domain.properties import PropertyDraft, create_property
+from domain.timezones import find_timezone
 from storage import migrate
 from storage.backup import BackupError, create_backup, restore_backup
 from storage.db import create_engine, session_factory
@@ -128,7 +129,7 @@ async def _owner(session: AsyncSession, telegram_id: int | None) -> User | None:
 
 def _draft(name: str, timezone: str, currency: str) -> PropertyDraft:
     return PropertyDraft(
-        name=parse_text(name, max_length=120, field="name"), timezone=parse_timezone(timezone),
+        name=parse_text(name, max_length=120, field="name"), timezone=find_timezone(timezone),
         currency=parse_currency(currency),
     )  # fmt: skip
 

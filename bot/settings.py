@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import time
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -130,6 +132,22 @@ class Settings(BaseSettings):
     @property
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def public_url_reachable(self) -> bool:
+        """Whether Airbnb, Booking.com and VRBO can reach the export links: LUMINA_PUBLIC_URL is set to an address
+        outside this machine and its private network (loopback, private ranges, localhost and .local are not)."""
+        if not self.public_url:
+            return False
+        host = (urlsplit(self.public_url).hostname or "").lower()
+        local_name = host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan"))
+        if local_name or ("." not in host and ":" not in host):  # a machine's own or local network name
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return True  # a name: trusted to be public
+        return address.is_global
 
     @property
     def resolved_database_url(self) -> str:

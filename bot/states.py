@@ -27,12 +27,14 @@ class NewStay(StatesGroup):
     property = State()
     check_in = State()
     check_out = State()
+    confirm = State()  # the dates are taken: save anyway, change them, or cancel
     guest = State()
 
 
 class MoveStay(StatesGroup):
     check_in = State()
     check_out = State()
+    confirm = State()
 
 
 class FillDetail(StatesGroup):

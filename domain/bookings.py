@@ -280,6 +280,15 @@ def _dates(check_in: date, check_out: date) -> dict[str, str]:
     return {"check_in": check_in.isoformat(), "check_out": check_out.isoformat()}
 
 
+async def taken_by(
+    session: AsyncSession, prop: Property, check_in: date, check_out: date, *, exclude: int | None = None
+) -> list[Booking]:
+    """The guests' stays (reservations and requests) a new entry on [check_in, check_out) would overlap: what the
+    host is asked about before a direct booking, a block or a move is saved over them."""
+    stays = await stays_in_range(session, prop, check_in, check_out)
+    return [s for s in stays if s.kind in GUEST_KINDS and s.id != exclude]
+
+
 async def stays_in_range(session: AsyncSession, prop: Property, start: date, end: date) -> list[Booking]:
     """Live stays, blocks and holds sharing a night with [start, end), window blocks included."""
     query = select(Booking).where(

@@ -90,13 +90,15 @@ async def wake_snoozed(session: AsyncSession, *, now: datetime) -> int:
     for conflict in due:
         prop = await session.get(Property, conflict.property_id)
         assert prop is not None
+        own = [stay.id for stay in await stays_of(session, conflict) if stay.source == "direct"]
         key = f"conflict:{conflict.id}:snooze:{conflict.snoozed_until}"
         await queue_alert(
             session, prop, AlertKind.CONFLICT_OPENED, key, now=now,
             urgent=conflict.klass == "double_booking",
             payload={"conflict_id": conflict.id, "class": conflict.klass, "severity": conflict.severity,
                      "start": conflict.overlap_start.isoformat(), "end": conflict.overlap_end.isoformat(),
-                     "booking_ids": [conflict.booking_a_id, conflict.booking_b_id], "reminder": True},
+                     "booking_ids": [conflict.booking_a_id, conflict.booking_b_id], "own_ids": own,
+                     "reminder": True},
         )  # fmt: skip
         conflict.snoozed_until = None
     return len(due)

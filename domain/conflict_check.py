@@ -257,6 +257,8 @@ async def _opened(
             "start": overlap.start.isoformat(),
             "end": overlap.end.isoformat(),
             "booking_ids": [overlap.a.id, overlap.b.id],
+            # the side the host made in LUMINA: theirs to move or cancel, not a platform's
+            "own_ids": [span.id for span in (overlap.a, overlap.b) if span.source == "direct"],
         }
         key = f"conflict:{conflict.id}:open:{now.isoformat()}"
         urgent = klass is ConflictClass.DOUBLE_BOOKING

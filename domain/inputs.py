@@ -1,7 +1,9 @@
 """What people type, read the way they mean it: dates, times, money, e-mail. Pure; every failure says why.
 
 Dates accept `12/08`, `12/08/2027`, `12/8/27`, `2027-08-12`, `12 ago`, `12 de agosto`, `Aug 12`, `12.08.2027`:
-day first, as in Brazil (and in English outside the US; a host types dates of their own calendar).
+day first, as in Brazil (and in English outside the US; a host types dates of their own calendar); a date that can
+only be month first (`07/19/2027`) is read that way. Every answer repeats the date with the month's name, so a
+misread shows at once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.numbers import list_currencies
 
@@ -64,6 +65,8 @@ def parse_date(text: str, *, today: date) -> date:
         year, month, day = (int(g) for g in match.groups())
     elif match := _NUMERIC.match(value):
         day, month = int(match.group(1)), int(match.group(2))
+        if month > 12 >= day:  # 07/19/2027: only month-first makes sense (the US order, read in any language)
+            day, month = month, day
         year = _year(match.group(3))
     elif (match := _DAY_MONTH.match(value)) and match.group(2) in _MONTHS:
         day, month, year = int(match.group(1)), _MONTHS[match.group(2)], _year(match.group(3))
@@ -106,12 +109,18 @@ class StayDates:
 
 
 MAX_STAY_NIGHTS = 365
+NEW_YEAR_STAY_NIGHTS = 90  # the longest stay a yearless check-out may make by falling in the next year
 
 
 def parse_stay(first: str, second: str, *, today: date, allow_past: bool = False) -> StayDates:
     """Check-in and check-out as typed. A check-out without a year that falls before check-in is next year's."""
     check_in = parse_date(first, today=today)
     check_out = parse_date(second, today=check_in)
+    # "15/12 10/12": a yearless check-out before the check-in is next year's only across New Year (28/12 03/01);
+    # otherwise the dates are reversed, not a stay of 360 nights
+    rolled = check_out.year > check_in.year and (check_out - check_in).days > NEW_YEAR_STAY_NIGHTS
+    if rolled and parse_date(second, today=check_in.replace(month=1, day=1)) < check_in:
+        raise InputError("checkout_before_checkin")
     return validate_stay(check_in, check_out, today=today, allow_past=allow_past)
 
 
@@ -155,15 +164,19 @@ def parse_money(text: str) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-_TIME = re.compile(r"^(\d{1,2})(?:[:h.](\d{2}))?\s*(?:h|hs|hrs)?$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:h.](\d{2}))?\s*(?:h|hs|hrs|(a|p)\.?\s*m\.?)?$")
 
 
 def parse_time(text: str) -> time:
-    """`15:00`, `15h`, `15h30`, `9`, `09.30`."""
+    """`15:00`, `15h`, `15h30`, `9`, `09.30`, `3 pm`, `3:30pm`, `11 a.m.`."""
     match = _TIME.match(_plain(text))
     if not match:
         raise InputError("time_format")
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if half is not None:
+        if not 1 <= hour <= 12:
+            raise InputError("time_format")
+        hour = hour % 12 + (12 if half == "p" else 0)
     if hour > 23 or minute > 59:
         raise InputError("time_format")
     return time(hour, minute)
@@ -206,19 +219,6 @@ def parse_date_pair(text: str, *, today: date) -> StayDates:
             if error.code not in ("date_format", "date_empty"):
                 last_error = error  # a readable pair that is wrong (past, reversed): say exactly that
     raise last_error
-
-
-def parse_timezone(text: str) -> str:
-    """An IANA time zone name, in any letter case, spaces for underscores ("america/sao paulo")."""
-    value = text.strip().replace(" ", "_")
-    matches = [zone for zone in available_timezones() if zone.lower() == value.lower()]
-    if not matches:
-        raise InputError("timezone")
-    try:
-        ZoneInfo(matches[0])
-    except ZoneInfoNotFoundError:
-        raise InputError("timezone") from None
-    return matches[0]
 
 
 def parse_currency(text: str) -> str:

@@ -19,9 +19,19 @@ from bot.keyboards.common import button, dialog_nav, only_menu, pager
 from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
 from bot.states import AddGuest, FillDetail
-from bot.views.bookings import booking_card, booking_keyboard, day_buttons, day_text, month_grid, month_text, short_line
+from bot.views.bookings import (
+    booking_card,
+    booking_keyboard,
+    day_buttons,
+    days_text,
+    month_grid,
+    month_text,
+    short_line,
+)
 from bot.views.errors import input_error
+from bot.views.format import short_day
 from domain import bookings as bookings_service
+from domain.identity import parse_person_document
 from domain.inputs import InputError, parse_count, parse_email, parse_money, parse_text
 from domain.properties import property_for, property_today, visible_properties
 from storage.models import User
@@ -191,14 +201,11 @@ def get_router() -> Router:
     async def guest_document(message: Message, user: User, session: AsyncSession, state: FSMContext,
                              services: Services) -> None:  # fmt: skip
         try:
-            text = parse_text(message.text or "", max_length=60)
+            kind, number = parse_person_document(message.text or "")
         except InputError as error:
             await message.answer(input_error(error))
             return
-        kind, _sep, number = text.partition(" ")
-        if not number:
-            kind, number = "", kind
-        await _save_guest(message, user, session, state, services, kind or None, number)
+        await _save_guest(message, user, session, state, services, kind, number)
 
     @router.callback_query(StateFilter(AddGuest.document), BookingCB.filter(F.action == "guest_nodoc"))
     async def guest_no_document(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
@@ -240,7 +247,7 @@ async def show_card(target: Message | CallbackQuery, user: User, session: AsyncS
 
 async def _today(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
     views = await bookings_service.day_views(session, user, user_today(user, services), days=2)
-    text = day_text(views[0], title=_("Today")) + "\n\n" + day_text(views[1], title=_("Tomorrow"))
+    text = days_text(views)
     rows = day_buttons(views) + [[button(_("☰ Menu"), MenuCB(to="menu"))]]
     await edit_or_answer(target, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
@@ -259,7 +266,7 @@ async def _upcoming(target: Message | CallbackQuery, user: User, session: AsyncS
         + "\n".join(f"• {short_line(prop, booking)}" for prop, booking in rows_data)
     )
     rows = [
-        [button(f"{prop.name[:24]} · {booking.check_in:%d/%m}", BookingCB(id=booking.id))]
+        [button(f"{prop.name[:24]} · {short_day(booking.check_in)}", BookingCB(id=booking.id))]
         for prop, booking in rows_data
     ]
     nav = pager("upcoming", page, pages)

@@ -124,4 +124,6 @@ async def _show(
     prop = await session.get(Property, conflict.property_id)
     assert prop is not None
     a, b = await conflict_actions.stays_of(session, conflict)
-    await edit_or_answer(query, conflict_text(conflict, prop, a, b), conflict_keyboard(conflict), notice=notice)
+    settler = await session.get(User, conflict.resolved_by) if conflict.resolved_by else None
+    text = conflict_text(conflict, prop, a, b, settled_by=(settler.first_name or None) if settler else None)
+    await edit_or_answer(query, text, conflict_keyboard(conflict, a, b), notice=notice)

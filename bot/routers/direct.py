@@ -4,6 +4,7 @@ Conflicts are checked at once; a double booking pages everyone who should know."
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -21,13 +22,14 @@ from bot.routers.datepick import picked_day, turn_month
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
 from bot.states import MoveStay, NewStay
+from bot.views.bookings import OVERLAP_DATES, OVERLAP_SAVE, overlap_keyboard, overlap_question
 from bot.views.errors import input_error
-from bot.views.format import day, stay_range
+from bot.views.format import day, esc, stay_range
 from domain import bookings as bookings_service
 from domain.conflict_check import ConflictEvent
 from domain.inputs import InputError, parse_date, parse_text, validate_stay
 from domain.properties import property_for, property_today, visible_property_ids
-from storage.models import Property, User
+from storage.models import Booking, Property, User
 
 DATE_STEPS = (NewStay.check_in, NewStay.check_out, MoveStay.check_in, MoveStay.check_out)  # the shared date picker
 
@@ -36,16 +38,17 @@ def get_router() -> Router:
     router = Router(name="direct")
 
     @router.message(Command("book"))
-    async def book_command(message: Message, user: User, session: AsyncSession) -> None:
+    async def book_command(message: Message, user: User, session: AsyncSession, state: FSMContext) -> None:
         ids = await visible_property_ids(session, user, manage=True)
         if not ids:
             await message.answer(_("You have no properties you can change."), reply_markup=only_menu())
             return
-        rows = []
-        for property_id in ids:
-            prop = await property_for(session, user, property_id, manage=True)
-            if prop is not None:
-                rows.append([button(f"🏠 {prop.name[:40]}", PropertyCB(id=prop.id, action="book"))])
+        props = [p for p in [await property_for(session, user, i, manage=True) for i in ids] if p is not None]
+        if len(props) == 1:  # nothing to choose
+            await state.clear()
+            await _ask_kind(message, props[0])
+            return
+        rows = [[button(f"🏠 {prop.name[:40]}", PropertyCB(id=prop.id, action="book"))] for prop in props]
         await message.answer(_("For which property?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
     @router.callback_query(PropertyCB.filter(F.action == "book"))
@@ -56,12 +59,7 @@ def get_router() -> Router:
             await expired(query)
             return
         await state.clear()
-        markup = InlineKeyboardMarkup(inline_keyboard=[
-            [button(_("🛏 Direct booking"), KindCB(id=prop.id, action="reservation")),
-             button(_("⛔ Block dates"), KindCB(id=prop.id, action="block"))],
-            [button(_("✖️ Cancel"), "cancel")],
-        ])  # fmt: skip
-        await edit_or_answer(query, _("A direct booking (a guest) or blocked dates (you, maintenance)?"), markup)
+        await _ask_kind(query, prop)
 
     @router.callback_query(KindCB.filter(F.action.in_({"reservation", "block"})))
     async def ask_check_in(query: CallbackQuery, callback_data: KindCB, user: User, session: AsyncSession,
@@ -72,12 +70,9 @@ def get_router() -> Router:
             return
         today = property_today(prop, services.clock())
         await state.set_state(NewStay.check_in)
-        await state.set_data({"property_id": prop.id, "kind": callback_data.action, "earliest": today.isoformat()})
-        await edit_or_answer(
-            query,
-            _("Check-in day? Pick it or type it (e.g. 12/08)."),
-            date_picker(today.year, today.month, earliest=today),
-        )
+        data = {"property_id": prop.id, "kind": callback_data.action, "earliest": today.isoformat()}
+        await state.set_data(data)
+        await edit_or_answer(query, _first_day_question(data), date_picker(today.year, today.month, earliest=today))
 
     @router.callback_query(BookingCB.filter(F.action == "move"))
     async def move_start(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
@@ -126,9 +121,7 @@ def get_router() -> Router:
         await state.set_state(NewStay.check_in if "kind" in data else MoveStay.check_in)
         earliest = date.fromisoformat(data["earliest"])
         await edit_or_answer(
-            query,
-            _("Check-in day? Pick it or type it (e.g. 12/08)."),
-            date_picker(earliest.year, earliest.month, earliest=earliest),
+            query, _first_day_question(data), date_picker(earliest.year, earliest.month, earliest=earliest)
         )
 
     @router.callback_query(StateFilter(NewStay.check_in, NewStay.guest, MoveStay.check_in), Is(F.data == BACK))
@@ -143,6 +136,32 @@ def get_router() -> Router:
         await edit_or_answer(
             query, _("Go back?"), InlineKeyboardMarkup(inline_keyboard=[[button(_("⬅️ Back"), target)]])
         )
+
+    # --- the dates are taken: asked before saving ------------------------------------------------------------
+
+    @router.callback_query(StateFilter(NewStay.confirm, MoveStay.confirm), Is(F.data == OVERLAP_SAVE))
+    async def overlap_save(query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
+                           services: Services) -> None:  # fmt: skip
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await query.message.edit_reply_markup(reply_markup=None)
+        await _dates_accepted(query.message, user, session, state, services)
+
+    @router.callback_query(StateFilter(NewStay.confirm, MoveStay.confirm), Is(F.data == OVERLAP_DATES))
+    async def overlap_other_dates(query: CallbackQuery, state: FSMContext) -> None:
+        data = await state.get_data()
+        data.pop("check_in", None)
+        data.pop("check_out", None)
+        await state.set_data(data)
+        await state.set_state(NewStay.check_in if "kind" in data else MoveStay.check_in)
+        earliest = date.fromisoformat(data["earliest"])
+        await edit_or_answer(
+            query, _first_day_question(data), date_picker(earliest.year, earliest.month, earliest=earliest)
+        )
+
+    @router.message(StateFilter(NewStay.confirm, MoveStay.confirm), Is(F.text))
+    async def overlap_typed(message: Message) -> None:
+        await message.answer(_("Please choose one of the buttons above: save anyway, change the dates, or cancel."))
 
     @router.message(StateFilter(NewStay.guest), Is(F.text))
     async def guest_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
@@ -186,6 +205,24 @@ def get_router() -> Router:
     return router
 
 
+async def _ask_kind(target: Message | CallbackQuery, prop: Property) -> None:
+    markup = InlineKeyboardMarkup(inline_keyboard=[
+        [button(_("🛏 Direct booking"), KindCB(id=prop.id, action="reservation")),
+         button(_("⛔ Block dates"), KindCB(id=prop.id, action="block"))],
+        [button(_("✖️ Cancel"), "cancel")],
+    ])  # fmt: skip
+    text = _("{property}: a direct booking (a guest) or blocked dates (you, maintenance)?").format(
+        property=f"<b>{esc(prop.name)}</b>")  # fmt: skip
+    await edit_or_answer(target, text, markup)
+
+
+def _first_day_question(data: dict[str, Any]) -> str:
+    """A block has no check-in: its dialog asks for the first blocked day."""
+    if data.get("kind") == "block":
+        return _("First blocked day? Pick it or type it (e.g. 12/08).")
+    return _("Check-in day? Pick it or type it (e.g. 12/08).")
+
+
 async def _date_chosen(message: Message, chosen: date, user: User, session: AsyncSession, state: FSMContext,
                        services: Services, *, edit: bool) -> None:  # fmt: skip
     current = await state.get_state()
@@ -197,7 +234,10 @@ async def _date_chosen(message: Message, chosen: date, user: User, session: Asyn
             return
         await state.update_data(check_in=chosen.isoformat())
         await state.set_state(NewStay.check_out if current == NewStay.check_in.state else MoveStay.check_out)
-        text = _("Check-in {day}. Check-out day?").format(day=day(chosen))
+        if data.get("kind") == "block":
+            text = _("Blocked from {day}. Until which day? (the first day that is free again)").format(day=day(chosen))
+        else:
+            text = _("Check-in {day}. Check-out day?").format(day=day(chosen))
         markup = date_picker(chosen.year, chosen.month, earliest=chosen)
         if edit:
             await message.edit_text(text, reply_markup=markup)
@@ -211,11 +251,35 @@ async def _date_chosen(message: Message, chosen: date, user: User, session: Asyn
         await message.answer(input_error(error))
         return
     await state.update_data(check_out=chosen.isoformat())
-    if current == MoveStay.check_out.state:
+    moving = current == MoveStay.check_out.state
+    prop = await property_for(session, user, data["property_id"], manage=True)
+    if prop is not None:
+        taken = await bookings_service.taken_by(session, prop, check_in, chosen, exclude=data.get("booking_id"))
+        if taken:  # asked before anything is saved over a guest's stay
+            kind = await _kind(session, data)
+            await state.set_state(MoveStay.confirm if moving else NewStay.confirm)
+            await message.answer(overlap_question(kind, taken), reply_markup=overlap_keyboard(kind))
+            return
+    await _dates_accepted(message, user, session, state, services)
+
+
+async def _kind(session: AsyncSession, data: dict[str, Any]) -> str:
+    if "kind" in data:
+        return str(data["kind"])
+    booking = await session.get(Booking, data.get("booking_id", 0))
+    return booking.kind if booking is not None else "reservation"
+
+
+async def _dates_accepted(message: Message, user: User, session: AsyncSession, state: FSMContext,
+                          services: Services) -> None:  # fmt: skip
+    """Dates chosen (and, if taken, confirmed): move the booking, ask the guest's name, or block them."""
+    data = await state.get_data()
+    if "booking_id" in data:
         await _move(message, user, session, state, services)
     elif data["kind"] == "reservation":
         await state.set_state(NewStay.guest)
-        await message.answer(stay_range(check_in, chosen) + "\n" + _("Guest's name? (or Skip)"),
+        dates = stay_range(date.fromisoformat(data["check_in"]), date.fromisoformat(data["check_out"]))
+        await message.answer(dates + "\n" + _("Guest's name? (or Skip)"),
                              reply_markup=dialog_nav(extra=[button(_("Skip"), "skip_guest")]))  # fmt: skip
     else:
         await _create(message, user, session, state, services, guest=None)

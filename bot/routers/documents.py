@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -33,11 +34,12 @@ from bot.views.errors import input_error
 from domain.bookings import booking_for, upcoming
 from domain.documents import service
 from domain.documents.answers import parse_answer, parse_info
-from domain.documents.context import INFO_KEYS, KINDS, SKIPPABLE_INFO, Need, template_file_name
+from domain.documents.context import INFO_KEYS, KINDS, SKIPPABLE_INFO, TYPED_SECRETS, Need, template_file_name
 from domain.documents.defaults import templates_dir
 from domain.documents.package import MAX_TEMPLATE_BYTES
 from domain.documents.pdf import PdfConverter, PdfError, find_soffice
 from domain.documents.problem import TemplateProblem
+from domain.identity import country_of
 from domain.inputs import InputError
 from domain.properties import property_for, visible_properties, visible_property_ids
 from storage.models import Booking, Property, User
@@ -72,6 +74,11 @@ def pdf_converter(soffice: str, timeout: float) -> PdfConverter:
 
 def _converter(services: Services) -> PdfConverter:
     return pdf_converter(services.settings.soffice_path, services.settings.pdf_timeout)
+
+
+def pdf_available(services: Services) -> bool:
+    """LibreOffice is there: PDF buttons are shown (and /settings says how to turn PDF on when it is not)."""
+    return _converter(services).available
 
 
 def _templates(services: Services) -> Path:
@@ -154,12 +161,14 @@ def get_router() -> Router:
                              views.documents_keyboard(booking, recent))  # fmt: skip
 
     @router.callback_query(DocCB.filter(F.action == "kind"))
-    async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession) -> None:
+    async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession,
+                            services: Services) -> None:  # fmt: skip
         if callback_data.kind not in KINDS or await _managed(session, user, callback_data.id) is None:
             await expired(query)
             return
         await edit_or_answer(query, views.format_text(callback_data.kind),
-                             views.format_keyboard(callback_data.id, callback_data.kind, user.locale))  # fmt: skip
+                             views.format_keyboard(callback_data.id, callback_data.kind, user.locale,
+                                                   pdf=pdf_available(services)))  # fmt: skip
 
     @router.callback_query(DocCB.filter(F.action == "make"))
     async def make(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext,
@@ -183,12 +192,15 @@ def get_router() -> Router:
                      bot: Bot) -> None:  # fmt: skip
         data = await state.get_data()
         need = Need.from_dict(data["need"])
+        tz = data.get("tz")
         try:
-            value = parse_answer(need, message.text or "")
+            value = parse_answer(need, message.text or "", country=country_of(tz))
         except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.question(need),
+            await message.answer(input_error(error) + "\n\n" + views.question(need, timezone=tz),
                                  reply_markup=views.question_keyboard(data["booking_id"], need))  # fmt: skip
             return
+        if need.key == "info" and need.info in TYPED_SECRETS:
+            await message.answer(await _forget_secret(message))
         await _answer(message, user, session, state, services, bot, data, need, value)
 
     @router.callback_query(StateFilter(DocumentDialog.answer), DocCB.filter(F.action == "skip"))
@@ -250,8 +262,8 @@ def get_router() -> Router:
             await expired(query)
             return
         await state.set_state(DocumentDetail.value)
-        await state.set_data({"property_id": prop.id, "key": callback_data.key})
-        await edit_or_answer(query, views.question(Need("info", info=callback_data.key)),
+        await state.set_data({"property_id": prop.id, "key": callback_data.key, "tz": prop.timezone})
+        await edit_or_answer(query, views.question(Need("info", info=callback_data.key), timezone=prop.timezone),
                              views.info_keyboard(prop.id, callback_data.key,
                                                  skippable=callback_data.key in SKIPPABLE_INFO))  # fmt: skip
 
@@ -259,14 +271,17 @@ def get_router() -> Router:
     async def info_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
                          services: Services) -> None:  # fmt: skip
         data = await state.get_data()
+        tz = data.get("tz")
         try:
-            value = parse_info(data["key"], message.text or "")
+            value = parse_info(data["key"], message.text or "", country=country_of(tz))
         except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.question(Need("info", info=data["key"])),
+            await message.answer(input_error(error) + "\n\n" + views.question(Need("info", info=data["key"]),
+                                                                               timezone=tz),
                                  reply_markup=views.info_keyboard(data["property_id"], data["key"],
                                                                   skippable=data["key"] in SKIPPABLE_INFO))  # fmt: skip
             return
-        await _save_info(message, user, session, state, services, data, value)
+        saved = await _forget_secret(message) if data["key"] in TYPED_SECRETS else None
+        await _save_info(message, user, session, state, services, data, value, saved=saved)
 
     @router.callback_query(StateFilter(DocumentDetail.value), DocSetupCB.filter(F.action == "info_skip"))
     async def info_skip(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
@@ -349,6 +364,12 @@ def get_router() -> Router:
         await message.answer(views.upload_received(document.file_name or ""),
                              reply_markup=views.upload_property_keyboard(props))  # fmt: skip
 
+    @router.message(Is(F.document))
+    async def other_file(message: Message) -> None:
+        """A file that is not a Word document: say what LUMINA takes, not "I did not understand"."""
+        name = (message.document.file_name if message.document else None) or ""
+        await message.answer(views.other_file(name))
+
     @router.callback_query(StateFilter(TemplateUpload.choose), UploadCB.filter())
     async def upload_choice(query: CallbackQuery, callback_data: UploadCB, user: User, session: AsyncSession,
                             state: FSMContext, services: Services, bot: Bot) -> None:  # fmt: skip
@@ -412,8 +433,9 @@ async def _produce(
     if isinstance(outcome, service.Missing):
         await state.set_state(DocumentDialog.answer)
         await state.set_data({"booking_id": booking.id, "kind": kind, "lang": lang, "fmt": fmt,
-                              "need": outcome.need.as_dict()})  # fmt: skip
-        text, markup = views.missing_text(kind, outcome), views.question_keyboard(booking.id, outcome.need)
+                              "need": outcome.need.as_dict(), "tz": prop.timezone})  # fmt: skip
+        text = views.missing_text(kind, outcome, timezone=prop.timezone)
+        markup = views.question_keyboard(booking.id, outcome.need)
         if isinstance(target, CallbackQuery):
             await edit_or_answer(target, text, markup)
         else:
@@ -459,15 +481,27 @@ async def _answer(
     await _produce(target, user, session, state, services, bot, booking_id=booking_id, kind=kind, lang=lang, fmt=fmt)
 
 
+async def _forget_secret(message: Message) -> str:
+    """A door code or password the host typed is kept by LUMINA, not by the chat: their message is deleted. Says
+    what happened."""
+    try:
+        await message.delete()
+    except TelegramAPIError as error:
+        log.info("could not delete a secret's message", extra={"reason": str(error)[:120]})
+        return _("🔒 Saved. I could not delete your message with it: please delete it yourself.")
+    return _("🔒 Saved, and I deleted your message so it does not stay in this chat.")
+
+
 async def _save_info(target: Message | CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
-                     services: Services, data: dict[str, object], value: str) -> None:  # fmt: skip
+                     services: Services, data: dict[str, object], value: str, *,
+                     saved: str | None = None) -> None:  # fmt: skip
     await state.clear()
     prop = await property_for(session, user, int(str(data["property_id"])), manage=True)
     if prop is None:
         await _reply(target, _("This property is no longer available."))
         return
     await service.set_property_info(session, prop, str(data["key"]), value, user=user, now=services.clock())
-    await _reply(target, _("Saved."))
+    await _reply(target, saved or _("Saved."))
     await _show_setup(target, session, prop, new_message=True)
 
 

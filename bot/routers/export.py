@@ -31,9 +31,10 @@ def get_router() -> Router:
         elif len(overview.links) > MAX_MESSAGES:
             await message.answer(picker_text(), reply_markup=picker_keyboard(overview.links))
         else:
-            base = services.settings.resolved_public_url
+            base, reachable = services.settings.resolved_public_url, services.settings.public_url_reachable
             for links in overview.links:
-                await message.answer(links_text(links, base), reply_markup=links_keyboard(links.property_id))
+                await message.answer(links_text(links, base, reachable=reachable),
+                                     reply_markup=links_keyboard(links.property_id))  # fmt: skip
 
     @router.callback_query(ExportCB.filter())
     async def press(
@@ -51,14 +52,15 @@ def get_router() -> Router:
         if links is None:  # a viewer, a cleaner, someone who lost access, or an archived property
             await query.answer(_("Only owners and managers of this property can do that."), show_alert=True)
             return
-        base = services.settings.resolved_public_url
+        base, reachable = services.settings.resolved_public_url, services.settings.public_url_reachable
         if action == "show":
-            await message.answer(links_text(links, base), reply_markup=links_keyboard(pid))
+            await message.answer(links_text(links, base, reachable=reachable), reply_markup=links_keyboard(pid))
         elif action == "rotate":
             await message.edit_text(confirm_text(links), reply_markup=confirm_keyboard(pid))
         elif action in ("yes", "no"):
             rotated = action == "yes"
-            await message.edit_text(links_text(links, base, rotated=rotated), reply_markup=links_keyboard(pid))
+            await message.edit_text(links_text(links, base, rotated=rotated, reachable=reachable),
+                                    reply_markup=links_keyboard(pid))  # fmt: skip
             await query.answer(_("Done: new links.") if rotated else None)
             return
         await query.answer()

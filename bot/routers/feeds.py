@@ -80,10 +80,11 @@ def get_router() -> Router:
         if outcome is None or outcome.outcome == "failed":
             await session.refresh(feed)
             await feeds_service.remove_feed(session, feed, user=user, now=services.clock())
-            reason = failure_reason(outcome.reason if outcome else None)
+            reason = failure_reason(outcome.reason if outcome else None, retrying=False)  # it is not kept
             # still in the dialog: the next link pasted is tried at once
             await progress.edit_text(_("I could not read that calendar: {reason}").format(reason=reason) + "\n"
-                                     + _("Nothing was added. Check the link and send it again."),
+                                     + _("Nothing was added: check the link and send it again, or try again in a "
+                                         "few minutes if the platform is down."),
                                      reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
                                          button(_("🔁 Try another link"), PropertyCB(id=prop.id, action="add_feed")),
                                          button(_("⬅️ Back"), PropertyCB(id=prop.id, action="feeds"))]]))  # fmt: skip

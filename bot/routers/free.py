@@ -148,9 +148,10 @@ def _property_line(entry: PropertyAvailability) -> str:
     if entry.free:
         head = ("✅ " + _("{name}: free") if entry.certain else "❔ " + _("{name}: looks free")).format(name=name)
         return head + stale
+    blocked = " (" + _("blocked") + ")"
     blockers = "; ".join(
         f"{esc(source_name(b))} {short_day(b.check_in)}→{short_day(b.check_out)}"
-        + (f" ({_('blocked')})" if b.kind == "block" else "")
+        + (blocked if b.kind == "block" else "")
         for b in entry.blockers[:5]
     )
     return "⛔ " + _("{name}: taken — {what}").format(name=name, what=blockers) + stale

@@ -28,7 +28,8 @@ from bot.views.format import esc
 from bot.views.properties import properties_keyboard, property_card, property_keyboard
 from domain import properties as props_service
 from domain.feeds import feeds_of
-from domain.inputs import InputError, parse_count, parse_currency, parse_email, parse_text, parse_time, parse_timezone
+from domain.inputs import InputError, parse_count, parse_currency, parse_email, parse_text, parse_time
+from domain.timezones import find_timezone
 from storage.models import User
 
 
@@ -52,7 +53,7 @@ STEPS = [
     Step(AddProperty.address, "address", N_("What is the address?"), lambda t: parse_text(t, max_length=300),
          optional=True),
     Step(AddProperty.timezone, "timezone", N_("Which time zone is it in? Choose or type one (e.g. Europe/Lisbon)."),
-         parse_timezone, ("America/Sao_Paulo", "America/Fortaleza", "America/Manaus", "Europe/Lisbon")),
+         find_timezone, ("America/Sao_Paulo", "America/Fortaleza", "America/Manaus", "Europe/Lisbon")),
     Step(AddProperty.checkin_time, "checkin_time", N_("Check-in from what time?"), parse_time,
          ("14:00", "15:00", "16:00")),
     Step(AddProperty.checkout_time, "checkout_time", N_("Check-out until what time?"), parse_time,
@@ -263,13 +264,8 @@ async def _advance(message: Message, step: Step, value: Any, user: User, state: 
         building_contact_name=data.get("building_contact_name"), building_email=data.get("building_email"),
     )  # fmt: skip
     prop = await props_service.create_property(session, draft, user=user, now=services.clock())
-    await message.answer(
-        _("Property saved.")
-        + "\n\n"
-        + property_card(prop, [])
-        + "\n\n"
-        + _("Next: add the calendar export link of each platform."),
-        reply_markup=property_keyboard(prop, can_manage=True),
+    await message.answer(  # the card says what comes next (the calendars' export links), once
+        _("Property saved.") + "\n\n" + property_card(prop, []), reply_markup=property_keyboard(prop, can_manage=True)
     )
 
 

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.keyboards.callbacks import MenuCB
 from bot.keyboards.settings import SettingsCB, quiet_keyboard, settings_keyboard, summary_keyboard
+from bot.routers.documents import pdf_available
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
+from bot.views.documents import pdf_off_note
 from bot.views.settings import quiet_text, settings_text, summary_text
 from domain import alerts
 from storage.models import User
@@ -24,6 +26,8 @@ async def _main_screen(session: AsyncSession, user: User, services: Services) ->
         checkin_at=services.settings.checkin_reminder_time,
         checkout_at=services.settings.checkout_reminder_time,
     )
+    if not pdf_available(services):
+        text += "\n\n" + pdf_off_note()
     return text, settings_keyboard(user, alerts=gets_alerts)
 
 

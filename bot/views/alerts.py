@@ -15,7 +15,7 @@ from babel.dates import format_timedelta
 
 from bot.i18n import _, ngettext, use_locale
 from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB
-from bot.views.conflicts import CLASS_LABELS
+from bot.views.conflicts import CLASS_LABELS, klass_name, own_side_line
 from bot.views.feeds import failure_reason, platform_name
 from bot.views.format import babel_locale, day, esc, stay_range
 from domain.calendar.echoes import subtract
@@ -34,7 +34,8 @@ def render_alert(row: Outbox, user: User) -> Rendered:
             raise ValueError(f"no view for alert kind {row.kind!r}")
         rendered = view(row)
         if row.interrupted:  # a crash cut off its first send, which may have arrived: say this is a repeat
-            rendered = Rendered(f"{rendered.text}\n\n<i>{_('(sent again after a restart)')}</i>", rendered.buttons)
+            repeat = _("(sent again after a restart)")
+            rendered = Rendered(f"{rendered.text}\n\n<i>{repeat}</i>", rendered.buttons, rendered.photo)
     if len(rendered.text) > MAX_TEXT:
         rendered = Rendered(rendered.text[: MAX_TEXT - 1] + "…", rendered.buttons, rendered.photo)
     return rendered
@@ -95,18 +96,18 @@ def booking_changed(row: Outbox) -> Rendered:
     lines = [_title(payload)]
     source = _source(payload.get("platform"))
     if not (previous.get("check_in") and previous.get("check_out")):
-        lines += [f"{_('✏️ Dates changed')} · {source}", _("Now: {dates}").format(dates=f"<b>{stay_range(*after)}</b>")]
+        lines += [_("✏️ Dates changed") + f" · {source}", _("Now: {dates}").format(dates=f"<b>{stay_range(*after)}</b>")]
         return Rendered("\n".join(lines), (_open_booking(payload.get("booking_id")),))
     before = (_date(previous["check_in"]), _date(previous["check_out"]))
     added, freed = subtract([after], [before]), subtract([before], [after])
     if added and not freed and payload.get("platform") == "booking":
-        lines.append(f"{_('🆕 New booking next to a stay')} · {source}")
+        lines.append(_("🆕 New booking next to a stay") + f" · {source}")
         lines += [_("Nights booked: {dates}").format(dates=f"<b>{stay_range(*r)}</b>") for r in added]
     elif freed and not added:
-        lines.append(f"{_('🔓 Nights freed')} · {source}")
+        lines.append(_("🔓 Nights freed") + f" · {source}")
         lines += [_("Nights freed: {dates}").format(dates=f"<b>{stay_range(*r)}</b>") for r in freed]
     else:
-        lines.append(f"{_('✏️ Dates changed')} · {source}")
+        lines.append(_("✏️ Dates changed") + f" · {source}")
         if before[0] != after[0]:
             lines.append(
                 _("Check-in moved from {old} to {new}").format(old=day(before[0]), new=f"<b>{day(after[0])}</b>")
@@ -132,37 +133,41 @@ def booking_restored(row: Outbox) -> Rendered:
 # --- conflicts -----------------------------------------------------------------------------------------------
 
 
-def _closed_name(klass: str) -> str:
-    names = {
-        "double_booking": _("double booking"),
-        "tentative": _("overlap with a request"),
-        "same_source": _("calendar overlapping itself"),
-    }
-    return names.get(klass, klass)
-
-
 def conflict_opened(row: Outbox) -> Rendered:
     payload = row.payload
     klass = str(payload.get("class"))
     label = _(CLASS_LABELS.get(klass, klass))
     overlap = stay_range(_date(payload["start"]), _date(payload["end"]))
+    conflict_id = int(payload["conflict_id"])
+    first, second = (int(i) for i in payload["booking_ids"])
+    own = [int(i) for i in payload.get("own_ids") or []]
     if klass == "double_booking":
         lines = [
             _title(payload),
             f"<b>{esc(label)}</b>",
             _("Two reservations for the same nights: {dates}").format(dates=f"<b>{overlap}</b>"),
-            _("Check both platforms now and move or cancel one of them."),
         ]
+        if own:
+            lines.append(own_side_line(1 if own[0] == first else 2))
+        else:
+            lines.append(_("Check both platforms now and move or cancel one of them."))
     else:
         lines = [_title(payload), esc(label), _("Overlap: {dates}").format(dates=overlap)]
-    conflict_id = int(payload["conflict_id"])
-    first, second = (int(i) for i in payload["booking_ids"])
-    buttons = (
+    buttons: tuple[tuple[Button, ...], ...] = (
         (
             Button(_("Open 1"), BookingCB(id=first).pack()),
             Button(_("Open 2"), BookingCB(id=second).pack()),
             Button(_("🔎 Open conflict"), ConflictCB(id=conflict_id, action="open").pack()),
         ),
+    )
+    if own:
+        buttons += (
+            (
+                Button(_("📆 Move my booking"), BookingCB(id=own[0], action="move").pack()),
+                Button(_("🗑 Cancel my booking"), BookingCB(id=own[0], action="cancel").pack()),
+            ),
+        )
+    buttons += (
         (
             Button(_("✅ Resolved…"), ConflictCB(id=conflict_id, action="resolve").pack()),
             Button(_("🔁 It is an echo"), ConflictCB(id=conflict_id, action="echo").pack()),
@@ -174,7 +179,7 @@ def conflict_opened(row: Outbox) -> Rendered:
 
 def conflict_closed(row: Outbox) -> Rendered:
     payload = row.payload
-    what = _closed_name(str(payload.get("class")))
+    what = klass_name(str(payload.get("class")))
     line = _("✅ No longer a conflict ({what}): the stays do not overlap anymore.").format(what=esc(what))
     return Rendered("\n".join([_title(payload), line]))
 

@@ -42,15 +42,26 @@ def short_line(prop: Property, booking: Booking) -> str:
 
 
 def day_text(view: DayView, *, title: str) -> str:
+    """A day's arrivals, departures and guests in house; only the sections that have someone."""
     lines = [f"<b>{title}</b> — {day(view.day)}"]
     for label, entries in (
         (_("Arrivals"), view.arrivals),
         (_("Departures"), view.departures),
         (_("In house"), view.in_house),
     ):
-        lines.append(f"\n{label} ({len(entries)})")
-        lines += [f"• {short_line(prop, booking)}" for prop, booking in entries] or ["—"]
+        if entries:
+            lines.append(f"\n{label} ({len(entries)})")
+            lines += [f"• {short_line(prop, booking)}" for prop, booking in entries]
+    if len(lines) == 1:
+        lines.append(_("No arrivals, departures or guests in house."))
     return "\n".join(lines)
+
+
+def days_text(views: list[DayView]) -> str:
+    """/today: today and tomorrow, or one line when both are empty."""
+    if not any(v.arrivals or v.departures or v.in_house for v in views):
+        return "📅 " + _("Nothing today or tomorrow: no arrivals, departures or guests in house.")
+    return day_text(views[0], title=_("Today")) + "\n\n" + day_text(views[1], title=_("Tomorrow"))
 
 
 def day_buttons(views: list[DayView]) -> list[list[InlineKeyboardButton]]:
@@ -66,12 +77,10 @@ def day_buttons(views: list[DayView]) -> list[list[InlineKeyboardButton]]:
 
 
 def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: list[Guest]) -> str:
-    lines = [
-        f"🏠 <b>{esc(prop.name)}</b>",
-        f"{_(KIND_LABELS.get(booking.kind, booking.kind))} · {esc(source_name(booking))} · "
-        f"{_(STATUS_LABELS.get(booking.status, booking.status))}",
-        stay_range(booking.check_in, booking.check_out),
-    ]
+    what = [_(KIND_LABELS.get(booking.kind, booking.kind)), esc(source_name(booking))]
+    if booking.kind != "block" or booking.status != "active":  # a block is not "confirmed"; it is just there
+        what.append(_(STATUS_LABELS.get(booking.status, booking.status)))
+    lines = [f"🏠 <b>{esc(prop.name)}</b>", " · ".join(what), stay_range(booking.check_in, booking.check_out)]
     guest = display_guest(booking)
     if booking.kind != "block":
         lines.append(_("Guest: {name}").format(name=esc(guest) if guest else _("not filled in")))
@@ -97,6 +106,39 @@ def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: li
     if feed is not None:
         lines.append(_("From: {feed}").format(feed=esc(platform_name(feed.platform, feed.label))))
     return "\n".join(lines)
+
+
+OVERLAP_SAVE, OVERLAP_DATES = "ov_save", "ov_dates"  # callback data of the overlap question's buttons
+
+
+def taken_line(booking: Booking) -> str:
+    """One stay in the way of new dates: who holds the nights, with the reservation code where there is one."""
+    what = _(KIND_LABELS.get(booking.kind, booking.kind))
+    parts = [stay_range(booking.check_in, booking.check_out), f"{what} · {esc(source_name(booking))}"]
+    guest = display_guest(booking)
+    if guest:
+        parts.append(esc(guest))
+    if booking.reservation_code:
+        parts.append(_("code {code}").format(code=f"<code>{esc(booking.reservation_code)}</code>"))
+    return "• " + " · ".join(parts)
+
+
+def overlap_question(kind: str, taken: list[Booking]) -> str:
+    """Asked before a direct booking, a block or a move is saved over guests' stays."""
+    lines = ["⚠️ " + _("These dates are taken:"), *[taken_line(b) for b in taken], ""]
+    if kind == "block":
+        lines.append(_("Block them anyway (the guest keeps the reservation), change the dates, or cancel?"))
+    else:
+        lines.append(_("Save anyway as a double booking, change the dates, or cancel?"))
+    return "\n".join(lines)
+
+
+def overlap_keyboard(kind: str) -> InlineKeyboardMarkup:
+    save = _("⛔ Block anyway") if kind == "block" else _("⚠️ Save anyway as a double booking")
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [button(save, OVERLAP_SAVE)],
+        [button(_("📆 Change the dates"), OVERLAP_DATES), button(_("✖️ Cancel"), "cancel")],
+    ])  # fmt: skip
 
 
 def booking_keyboard(booking: Booking, *, can_manage: bool) -> InlineKeyboardMarkup:

@@ -4,15 +4,18 @@ document settings (the host's details, the check-in secrets, the templates) and 
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from babel.dates import get_timezone, get_timezone_location
 
 from bot.i18n import LOCALES, N_, _, ngettext
 from bot.keyboards.callbacks import BookingCB, DocCB, DocFileCB, DocSetupCB, MenuCB, UploadCB
 from bot.keyboards.common import button
-from bot.views.format import day, esc, moment, short_day
+from bot.views.format import babel_locale, day, esc, moment, short_day
+from domain.bookings import display_guest
 from domain.documents.context import INFO_KEYS, KIND_FIELDS, KINDS, LIST_FIELDS, SECRET_INFO, Need
 from domain.documents.package import MAX_TEMPLATE_BYTES
 from domain.documents.problem import TemplateProblem
 from domain.documents.service import DocumentInfo, Missing, UploadInfo
+from domain.identity import country_of, host_number_kind
 from storage.models import Booking, Property
 
 KIND_NAMES = {
@@ -25,7 +28,7 @@ LANGUAGE_NAMES = {"pt_BR": "🇧🇷 Português", "en": "🇬🇧 English"}  # e
 LANGUAGE_SHORT = {"pt_BR": "PT", "en": "EN"}
 INFO_LABELS = {
     "host_name": N_("Your name on documents"),
-    "host_document": N_("Your CPF or CNPJ"),
+    "host_document": N_("Your tax or ID number"),
     "city": N_("City for the date line"),
     "access_instructions": N_("How to get in"),
     "door_code": N_("Door code"),
@@ -35,8 +38,8 @@ INFO_LABELS = {
 }
 INFO_QUESTIONS = {
     "host_name": N_("Your full name (or your company's) as it should appear on documents and signatures?"),
-    "host_document": N_("Your CPF or CNPJ, printed under your signature? (or Skip)"),
-    "city": N_("Which city goes on the place-and-date line, e.g. Rio de Janeiro?"),
+    "host_document": N_("Your tax or ID number, printed under your signature? (or Skip)"),
+    "city": N_("Which city goes on the place-and-date line, e.g. {city}?"),
     "access_instructions": N_(
         "How does the guest get in? e.g. “Show your ID at the front desk and take the key from the key box.” (or Skip)"
     ),
@@ -50,7 +53,7 @@ FIELD_HELP = {
     "property_address": N_("its address"),
     "building_contact": N_("who receives the authorization at the building"),
     "host_name": N_("your name"),
-    "host_document": N_("your CPF or CNPJ"),
+    "host_document": N_("your tax or ID number (CPF or CNPJ in Brazil, NIF in Portugal)"),
     "city": N_("city for the date line"),
     "guest_name": N_("the main guest's name"),
     "guests_count": N_("how many guests"),
@@ -78,6 +81,34 @@ FIELD_HELP = {
     "wifi_password": N_("Wi-Fi password"),
     "house_rules": N_("house rules"),
 }
+
+
+HOST_NUMBER_LABELS = {
+    "cpf_cnpj": N_("Your CPF or CNPJ"),
+    "nif": N_("Your NIF"),
+    "tax_id": N_("Your tax or ID number"),
+}
+HOST_NUMBER_QUESTIONS = {
+    "cpf_cnpj": N_("Your CPF or CNPJ, printed under your signature? e.g. 123.456.789-09 (or Skip)"),
+    "nif": N_("Your NIF (Portuguese tax number, 9 digits), printed under your signature? (or Skip)"),
+    "tax_id": N_("Your tax or ID number, printed under your signature? (or Skip)"),
+}
+
+
+def info_label(key: str, prop: Property | None) -> str:
+    """A property detail's name; the host's number is the one the property's country uses."""
+    if key == "host_document":
+        return _(HOST_NUMBER_LABELS[host_number_kind(country_of(prop.timezone if prop else None))])
+    return _(INFO_LABELS[key])
+
+
+def city_example(timezone: str | None) -> str:
+    """A city of the property's own time zone, in the user's language ("Lisboa", "São Paulo")."""
+    try:
+        return get_timezone_location(get_timezone(timezone or "America/Sao_Paulo"), locale=babel_locale(),
+                                     return_city=True)  # fmt: skip
+    except LookupError:
+        return (timezone or "").rsplit("/", 1)[-1].replace("_", " ")
 
 
 def kind_name(kind: str) -> str:
@@ -119,19 +150,21 @@ def format_text(kind: str) -> str:
     return _("{document}: in which language and format?").format(document=f"<b>{kind_name(kind)}</b>")
 
 
-def format_keyboard(booking_id: int, kind: str, user_locale: str) -> InlineKeyboardMarkup:
+def format_keyboard(booking_id: int, kind: str, user_locale: str, *, pdf: bool = True) -> InlineKeyboardMarkup:
+    """Word and, where LibreOffice is installed, PDF, in each language. No PDF button where it cannot work."""
     rows = [
         [button(f"{LANGUAGE_NAMES[locale]} · Word", DocCB(id=booking_id, action="make", kind=kind, lang=locale,
-                                                          fmt="docx")),
-         button(f"{LANGUAGE_NAMES[locale]} · PDF", DocCB(id=booking_id, action="make", kind=kind, lang=locale,
-                                                         fmt="pdf"))]
+                                                          fmt="docx"))]
+        + ([button(f"{LANGUAGE_NAMES[locale]} · PDF", DocCB(id=booking_id, action="make", kind=kind, lang=locale,
+                                                            fmt="pdf"))] if pdf else [])
         for locale in locales_for(user_locale)
     ]  # fmt: skip
     rows.append([button(_("⬅️ Back"), DocCB(id=booking_id))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def question(need: Need) -> str:
+def question(need: Need, *, timezone: str | None = None) -> str:
+    """What to ask for `need`; `timezone` (the property's) picks the host's number and the city example."""
     if need.key == "guest_name":
         return _("Main guest's full name?")
     if need.key == "guests_count":
@@ -148,12 +181,16 @@ def question(need: Need) -> str:
         return _("Total price of the stay? (e.g. 1.234,56)")
     if need.key == "address":
         return _("What is the address?")
+    if need.info == "host_document":
+        return _(HOST_NUMBER_QUESTIONS[host_number_kind(country_of(timezone))])
+    if need.info == "city":
+        return _(INFO_QUESTIONS["city"]).format(city=city_example(timezone))
     return _(INFO_QUESTIONS[need.info])
 
 
-def missing_text(kind: str, missing: Missing) -> str:
+def missing_text(kind: str, missing: Missing, *, timezone: str | None = None) -> str:
     count = ngettext("{n} thing is missing.", "{n} things are missing.", missing.remaining).format(n=missing.remaining)
-    return f"<b>{kind_name(kind)}</b>: {count}\n\n{question(missing.need)}"
+    return f"<b>{kind_name(kind)}</b>: {count}\n\n{question(missing.need, timezone=timezone)}"
 
 
 def question_keyboard(booking_id: int, need: Need) -> InlineKeyboardMarkup:
@@ -220,7 +257,7 @@ def setup_text(prop: Property, info: dict[str, str], uploads: dict[tuple[str, st
         "",
         _("Your details and the check-in secrets (the secrets are printed only in check-in instructions):"),
     ]
-    lines += [f"• {_(INFO_LABELS[key])}: {_info_value(key, info)}" for key in INFO_KEYS]
+    lines += [f"• {info_label(key, prop)}: {_info_value(key, info)}" for key in INFO_KEYS]
     lines += ["", _("Templates:")]
     lines += [
         f"• {kind_name(kind)} ({LANGUAGE_SHORT[locale]}): {_template_status(uploads.get((kind, locale)))}"
@@ -232,7 +269,7 @@ def setup_text(prop: Property, info: dict[str, str], uploads: dict[tuple[str, st
 
 
 def setup_keyboard(prop: Property) -> InlineKeyboardMarkup:
-    info = [button(f"✏️ {_(INFO_LABELS[key])}", DocSetupCB(id=prop.id, action="info", key=key)) for key in INFO_KEYS]
+    info = [button(f"✏️ {info_label(key, prop)}", DocSetupCB(id=prop.id, action="info", key=key)) for key in INFO_KEYS]
     templates = [button(f"📄 {kind_name(kind)} ({LANGUAGE_SHORT[locale]})",
                         DocSetupCB(id=prop.id, action="tpl", key=kind, lang=locale))
                  for kind in KINDS for locale in LOCALES]  # fmt: skip
@@ -383,6 +420,19 @@ def not_word_file() -> str:
     return _("I can only use Word .docx files as templates. Save the file as .docx and send it again.")
 
 
+def other_file(name: str) -> str:
+    return _("I cannot use {name}. The only files I take are document templates: Word .docx files up to {size} MB "
+             "(authorization, check-in instructions or receipt). To make a document, open a booking and tap "
+             "📄 Documents.").format(name=f"<code>{esc(name[:60])}</code>" if name else _("this file"),
+                                    size=MAX_TEMPLATE_BYTES // (1024 * 1024))  # fmt: skip
+
+
+def pdf_off_note() -> str:
+    """Said once, in /settings, where LibreOffice is missing (the PDF buttons are hidden)."""
+    return _("📄 PDF documents are off on this server: install LibreOffice (apt-get install libreoffice-writer-nogui) "
+             "or set LUMINA_SOFFICE_PATH, then restart LUMINA. Word documents work meanwhile.")
+
+
 def no_manageable_properties() -> str:
     return _("Only owners and managers of a property can work with its documents.")
 
@@ -396,6 +446,8 @@ def command_text(count: int) -> str:
 def command_keyboard(entries: list[tuple[Property, Booking]], setup: DocSetupCB) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     for prop, booking in entries:
-        rows.append([button(f"{prop.name[:24]} · {short_day(booking.check_in)}", DocCB(id=booking.id))])
+        guest = display_guest(booking)
+        who = f" · {guest[:20]}" if guest else ""
+        rows.append([button(f"{prop.name[:20]}{who} · {short_day(booking.check_in)}", DocCB(id=booking.id))])
     rows.append([button(_("⚙️ Templates and details"), setup)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

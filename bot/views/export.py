@@ -13,11 +13,25 @@ def feed_url(base_url: str, token: str, target: Target) -> str:
     return f"{base_url}/ical/{token}/{target.value}.ics"
 
 
-def links_text(links: ExportLinks, base_url: str, *, rotated: bool = False) -> str:
+def unreachable_warning(base_url: str) -> str:
+    """Said with every link while LUMINA_PUBLIC_URL is not a public address: the platforms cannot fetch them."""
+    return "⚠️ " + _text(
+        _(
+            "Airbnb, Booking.com and VRBO cannot reach these links: they point to {base}, which only this machine "
+            "or its network can open. Set LUMINA_PUBLIC_URL to a public https address (your domain behind a reverse "
+            "proxy, or a tunnel such as Cloudflare Tunnel or ngrok) and restart LUMINA; until then, do not paste "
+            "them into the platforms."
+        )
+    ).format(base="<code>" + _text(base_url) + "</code>")
+
+
+def links_text(links: ExportLinks, base_url: str, *, rotated: bool = False, reachable: bool = True) -> str:
     def url(target: Target) -> str:
         return "<code>" + _text(feed_url(base_url, links.token, target)) + "</code>"
 
     lines = [_text(_("Calendar links of {name}")).format(name=_bold(links.property_name))]
+    if not reachable:
+        lines += ["", unreachable_warning(base_url)]
     if rotated:
         lines.append(_text(_("New links: the old ones no longer work. Paste these into each platform again.")))
     lines += [

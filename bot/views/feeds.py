@@ -12,8 +12,26 @@ def platform_name(platform: str, label: str | None = None) -> str:
     return "LUMINA" if platform == Platform.DIRECT else PLATFORM_NAMES.get(platform, _("Calendar"))
 
 
-def failure_reason(reason: str | None) -> str:
-    """Short, localized, and says what to do next."""
+_KNOWN = frozenset({"html", "not_calendar", "truncated", "invalid", "unusable", "timeout", "too_large",
+                    "too_many_events", "http_error", "dns", "connect", "too_many_redirects", "invalid_url",
+                    "private_address"})
+
+
+def failure_reason(reason: str | None, *, retrying: bool = True) -> str:
+    """Short, localized, and says what to do next. `retrying`: the feed is kept and fetched again (a sync); a link
+    being added is not (nothing was added), so its reason promises no retry."""
+    if not retrying:
+        facts = {
+            "truncated": _("the calendar arrived cut short."),
+            "unusable": _("none of the calendar's events could be read."),
+            "timeout": _("the platform took too long to answer."),
+            "connect": _("could not connect to the platform."),
+            None: _("the download failed."),
+        }
+        if reason in facts or reason is None:
+            return facts[reason]
+        if reason not in _KNOWN:
+            return facts[None]
     texts = {
         "html": _("the link returned a web page (a login page?), not a calendar. Copy the export link again."),
         "not_calendar": _("the link does not return a calendar. Check that it is the iCal export link."),
@@ -37,8 +55,12 @@ def feed_summary(platform: str, label: str | None, reservations: int, blocks: in
     """ "Airbnb · 4 reservations · 2 blocked periods · next check-in 12/08"."""
     parts = [
         platform_name(platform, label),
-        ngettext("{n} reservation", "{n} reservations", reservations).format(n=reservations),
-        ngettext("{n} blocked period", "{n} blocked periods", blocks).format(n=blocks),
+        ngettext("{n} reservation", "{n} reservations", reservations).format(n=reservations)
+        if reservations
+        else _("no reservations"),
+        ngettext("{n} blocked period", "{n} blocked periods", blocks).format(n=blocks)
+        if blocks
+        else _("no blocked periods"),
     ]
     if next_check_in:
         parts.append(_("next check-in {day}").format(day=next_check_in))

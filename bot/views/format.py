@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -15,7 +15,12 @@ from babel.numbers import format_currency
 from bot.i18n import current_locale, ngettext
 
 _DAY_PATTERN = {"pt_BR": "dd/MM (EEE)", "en": "EEE d MMM"}
+_DAY_OTHER_YEAR_PATTERN = {"pt_BR": "dd/MM/yyyy (EEE)", "en": "EEE d MMM yyyy"}
 _DAY_YEAR_PATTERN = {"pt_BR": "dd/MM/yyyy", "en": "d MMM yyyy"}
+_SHORT_PATTERN = {"pt_BR": "dd/MM", "en": "d MMM"}
+_SHORT_YEAR_PATTERN = {"pt_BR": "dd/MM/yyyy", "en": "d MMM yyyy"}
+_MOMENT_PATTERN = {"pt_BR": "dd/MM HH:mm", "en": "d MMM HH:mm"}
+_MOMENT_YEAR_PATTERN = {"pt_BR": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy HH:mm"}
 
 
 @cache
@@ -28,13 +33,24 @@ def babel_locale() -> Locale:
     return _parsed_locale(current_locale())
 
 
+def this_year() -> int:
+    """The year a date is shown without: the current one where the message is read (a day at most apart from the
+    host's own time zone; a date within a day of New Year shows its year either way in the range that matters)."""
+    return datetime.now(UTC).year
+
+
 def day(value: date, *, with_year: bool = False) -> str:
-    pattern = (_DAY_YEAR_PATTERN if with_year else _DAY_PATTERN).get(current_locale(), "yyyy-MM-dd")
-    return format_date(value, pattern, locale=babel_locale())
+    """A day as lists, cards and alerts show it: the year whenever it is not the current one (or `with_year`)."""
+    if with_year:
+        patterns = _DAY_YEAR_PATTERN
+    else:
+        patterns = _DAY_PATTERN if value.year == this_year() else _DAY_OTHER_YEAR_PATTERN
+    return format_date(value, patterns.get(current_locale(), "yyyy-MM-dd"), locale=babel_locale())
 
 
 def short_day(value: date) -> str:
-    return format_date(value, "dd/MM" if current_locale() == "pt_BR" else "d MMM", locale=babel_locale())
+    patterns = _SHORT_PATTERN if value.year == this_year() else _SHORT_YEAR_PATTERN
+    return format_date(value, patterns.get(current_locale(), "yyyy-MM-dd"), locale=babel_locale())
 
 
 def stay_range(check_in: date, check_out: date) -> str:
@@ -55,8 +71,11 @@ def clock(value: time) -> str:
 def moment(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return "—"
-    pattern = "dd/MM HH:mm" if current_locale() == "pt_BR" else "d MMM HH:mm"
-    return format_datetime(value, pattern, tzinfo=ZoneInfo(tz) if tz else None, locale=babel_locale())
+    zone = ZoneInfo(tz) if tz else None
+    local = value.astimezone(zone) if zone and value.tzinfo else value
+    patterns = _MOMENT_PATTERN if local.year == this_year() else _MOMENT_YEAR_PATTERN
+    return format_datetime(value, patterns.get(current_locale(), "yyyy-MM-dd HH:mm"), tzinfo=zone,
+                           locale=babel_locale())  # fmt: skip
 
 
 def month_title(year: int, month: int) -> str:

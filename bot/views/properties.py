@@ -33,7 +33,7 @@ def property_card(prop: Property, feeds: list[Feed]) -> str:
         lines += [f"{'⚠️' if f.in_trouble or f.consecutive_failures else '✅'} {esc(platform_name(f.platform, f.label))}"
                   for f in feeds]  # fmt: skip
     else:
-        lines.append(_("No calendars yet. Add the export link of each platform."))
+        lines.append(_("No calendars yet: tap 🔗 Calendars and paste the export link of each platform."))
     return "\n".join(lines)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from domain.documents.context import Need
+from domain.identity import parse_host_number, parse_person_document
 from domain.inputs import InputError, parse_count, parse_money, parse_text
 
 INFO_LIMITS = {
@@ -14,7 +14,6 @@ INFO_LIMITS = {
 }  # fmt: skip
 MULTILINE_INFO = frozenset({"access_instructions", "house_rules"})
 VERBATIM_INFO = frozenset({"door_code", "wifi_name", "wifi_password"})  # spaces inside may matter
-_DOC_TYPE = re.compile(r"^[A-Za-zÀ-ÿ.]{2,12}$")
 
 
 def parse_lines(text: str, *, max_length: int) -> str:
@@ -37,19 +36,15 @@ def parse_verbatim(text: str, *, max_length: int) -> str:
 
 
 def parse_guest_document(text: str) -> tuple[str | None, str]:
-    """`CPF 123.456.789-09`, `RG 12.345.678-9`, `Passport X1234567` or just the number → (type, number)."""
-    value = parse_text(text, max_length=60)
-    first, _sep, rest = value.partition(" ")
-    if rest and _DOC_TYPE.match(first) and any(c.isalnum() for c in rest):
-        kind = first.rstrip(".")
-        return (kind.upper() if len(kind) <= 4 else kind.capitalize()), rest
-    if not any(c.isalnum() for c in value):
-        raise InputError("text_empty")
-    return None, value
+    """`CPF 123.456.789-09` (checked), `RG 12.345.678-9`, `Passport X1234567` or just the number → (type, number)."""
+    return parse_person_document(text)
 
 
-def parse_info(key: str, text: str) -> str:
+def parse_info(key: str, text: str, *, country: str | None = None) -> str:
+    """A property detail; the host's own number is checked as the property's country writes it."""
     limit = INFO_LIMITS[key]
+    if key == "host_document":
+        return parse_host_number(text, country)
     if key in MULTILINE_INFO:
         return parse_lines(text, max_length=limit)
     if key in VERBATIM_INFO:
@@ -57,7 +52,7 @@ def parse_info(key: str, text: str) -> str:
     return parse_text(text, max_length=limit)
 
 
-def parse_answer(need: Need, text: str) -> Any:
+def parse_answer(need: Need, text: str, *, country: str | None = None) -> Any:
     """The typed answer to `need`, as the value apply_answer() stores."""
     if need.key in ("guest_name", "companion"):
         return parse_text(text, max_length=200)
@@ -72,5 +67,5 @@ def parse_answer(need: Need, text: str) -> Any:
     if need.key == "address":
         return parse_text(text, max_length=300)
     if need.key == "info":
-        return parse_info(need.info, text)
+        return parse_info(need.info, text, country=country)
     raise ValueError(need.key)

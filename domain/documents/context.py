@@ -28,6 +28,7 @@ LOCALES = LANGUAGES
 # Property.private_info keys. The secrets are printed in check-in instructions only, never in other documents.
 HOST_INFO = ("host_name", "host_document", "city")
 SECRET_INFO = ("access_instructions", "door_code", "wifi_name", "wifi_password", "house_rules")
+TYPED_SECRETS = frozenset({"door_code", "wifi_password"})  # the host's message with one is deleted once it is stored
 INFO_KEYS = HOST_INFO + SECRET_INFO
 SKIPPABLE_INFO = frozenset({"host_document", *SECRET_INFO})  # "" = the host said there is none
 

@@ -24,6 +24,7 @@ T = {
         "echo": "É um eco",
         "free": "livre",
         "taken": "ocupado",
+        "save_anyway": "Salvar mesmo assim",
     },
     "en": {
         "double": "Double booking",
@@ -34,6 +35,7 @@ T = {
         "echo": "It is an echo",
         "free": "free",
         "taken": "taken",
+        "save_anyway": "Save anyway",
     },
 }
 
@@ -62,11 +64,11 @@ async def test_direct_booking_over_a_synced_reservation_then_resolve(owner: Lumi
     start = datetime.now(TZ).date() + timedelta(days=20)
     async with FeedServer() as server:
         await setup_synced_property(owner, server, Stay("r1@airbnb.com", start, start + timedelta(days=4)))
-        await owner.say(OWNER, "/book")
-        await owner.tap(OWNER, "Apto 101")
+        await owner.say(OWNER, "/book")  # one property: nothing to choose
         await owner.tap(OWNER, "🛏")
         await owner.say(OWNER, (start + timedelta(days=1)).strftime("%d/%m/%Y"))
         await owner.say(OWNER, (start + timedelta(days=3)).strftime("%d/%m/%Y"))
+        await owner.tap(OWNER, T[language]["save_anyway"])
         await owner.say(OWNER, "Carlos")
         [conflict] = await conflicts(owner)
         assert (conflict.klass, conflict.status) == ("double_booking", "open")
@@ -110,11 +112,11 @@ async def test_snooze_and_echo_buttons(owner: Lumina, language: str):
     start = datetime.now(TZ).date() + timedelta(days=30)
     async with FeedServer() as server:
         await setup_synced_property(owner, server, Stay("r1@airbnb.com", start, start + timedelta(days=4)))
-        await owner.say(OWNER, "/book")
-        await owner.tap(OWNER, "Apto 101")
+        await owner.say(OWNER, "/book")  # one property: nothing to choose
         await owner.tap(OWNER, "🛏")
         await owner.say(OWNER, start.strftime("%d/%m/%Y"))
         await owner.say(OWNER, (start + timedelta(days=2)).strftime("%d/%m/%Y"))
+        await owner.tap(OWNER, T[language]["save_anyway"])
         await owner.say(OWNER, "Dora")
         await owner.say(OWNER, "/conflicts")
         await owner.tap(OWNER, "1. Apto 101")

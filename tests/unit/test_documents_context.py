@@ -210,7 +210,7 @@ def test_negative_amounts_have_no_words():
         ("rg 12.345.678-9", ("RG", "12.345.678-9")),
         ("passaporte AB123456", ("Passaporte", "AB123456")),
         ("Passport X1234567", ("Passport", "X1234567")),
-        ("123.456.789-09", (None, "123.456.789-09")),
+        ("123.456.789-09", ("CPF", "123.456.789-09")),  # shaped like a CPF: it is one, and checked
         ("  CNH   0123 4567  ", ("CNH", "0123 4567")),
     ],
 )

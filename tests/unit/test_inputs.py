@@ -3,7 +3,16 @@ from decimal import Decimal
 
 import pytest
 
-from domain.inputs import InputError, parse_date, parse_email, parse_money, parse_stay, parse_text, parse_time
+from domain.inputs import (
+    InputError,
+    parse_date,
+    parse_date_pair,
+    parse_email,
+    parse_money,
+    parse_stay,
+    parse_text,
+    parse_time,
+)
 
 TODAY = date(2026, 11, 29)
 
@@ -36,7 +45,7 @@ def test_dates_people_type(typed, expected):
     [
         ("31/02", "date_invalid"),
         ("31/02/2027", "date_invalid"),
-        ("12/13", "date_invalid"),
+        ("13/13", "date_invalid"),
         ("tomorrowish", "date_format"),
         ("", "date_empty"),
         ("12 foo", "date_format"),
@@ -139,3 +148,30 @@ def test_wrong_date_pairs(typed, code):
     with pytest.raises(InputError) as error:
         parse_date_pair(typed, today=TODAY)
     assert error.value.code == code
+
+
+def test_reversed_yearless_dates_are_an_error_not_a_year_long_stay():
+    today = date(2026, 12, 3)
+    with pytest.raises(InputError) as raised:
+        parse_date_pair("15/12 10/12", today=today)
+    assert raised.value.code == "checkout_before_checkin"
+    assert parse_date_pair("28/12 03/01", today=today).nights == 6  # across New Year: next year's January
+    assert parse_date("07/19/2027", today=today) == date(2027, 7, 19)  # only month first makes sense
+
+
+@pytest.mark.parametrize(
+    ("typed", "hour", "minute"),
+    [("3 pm", 15, 0), ("3pm", 15, 0), ("3:30 PM", 15, 30), ("11 a.m.", 11, 0), ("12 am", 0, 0), ("12pm", 12, 0)],
+)
+def test_am_pm_times(typed, hour, minute):
+    assert parse_time(typed) == time(hour, minute)
+
+
+def test_time_zones_by_iana_name_city_or_near_miss():
+    from domain.timezones import find_timezone
+
+    assert find_timezone("UTC") == "UTC" and find_timezone("america/sao paulo") == "America/Sao_Paulo"
+    assert find_timezone("Lisboa") == find_timezone("lisbon") == "Europe/Lisbon"
+    with pytest.raises(InputError) as caught:
+        find_timezone("Lisbn")
+    assert "Europe/Lisbon" in caught.value.detail["suggestions"]

@@ -22,3 +22,22 @@ def test_a_public_address_wins_without_its_trailing_slash():
 def test_a_bare_host_is_refused_with_the_setting_named():
     with pytest.raises(SettingsError, match="LUMINA_PUBLIC_URL"):
         load_settings(public_url="lumina.example.com")
+
+
+@pytest.mark.parametrize(
+    ("public_url", "reachable"),
+    [
+        (None, False),
+        ("http://127.0.0.1:8080", False),
+        ("http://192.168.0.10:8080", False),
+        ("http://localhost:8080", False),
+        ("http://lumina.local", False),
+        ("http://myserver:8080", False),
+        ("https://lumina.example.com", True),
+        ("https://abc.trycloudflare.com", True),
+        ("http://203.0.113.7", False),  # documentation range: not global
+        ("http://8.8.8.8", True),
+    ],
+)
+def test_whether_the_platforms_can_reach_the_links(public_url, reachable):
+    assert load_settings(public_url=public_url, http_port=8080).public_url_reachable is reachable
