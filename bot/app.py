@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -173,19 +174,24 @@ class Application:
         self._polling: asyncio.Task[Any] | None = None
         self._webhook_tasks: set[asyncio.Task[None]] = set()
         self.setup_code: str | None = None
+        self.startup_phases: dict[str, float] = {}  # seconds each step of start() took (benchmarks/startup_bench.py)
 
     @property
     def port(self) -> int | None:
         return self.web.port
 
     async def start(self) -> None:
+        phase = _Phases(self.startup_phases)
         await self.web.start()  # no-op when `lumina run` started it early, so /health answers during start-up
         if not self.settings.owner_ids:  # with pre-authorized owners nobody needs a code
             async with self.services.sessions.begin() as session:
                 self.setup_code = await access.issue_setup_code(session)
+        phase("setup_code")
         if self.setup_code is not None:
             await self._announce_setup_code(self.setup_code)
+        phase("announce")
         self._start_scheduler()
+        phase("scheduler")
         if not self.settings.public_url_reachable:
             log.warning(
                 "export links are not reachable by Airbnb, Booking.com or VRBO: they point to %s; set "
@@ -193,8 +199,10 @@ class Application:
                 "Cloudflare Tunnel or ngrok)", self.settings.resolved_public_url,
             )  # fmt: skip
         await asyncio.to_thread(_log_pdf, self.settings)
+        phase("pdf_check")
         with contextlib.suppress(Exception):  # Telegram may be down at start; polling retries on its own
             await publish_commands(self.bot, self.settings.default_locale)
+        phase("commands")
         if self.settings.webhook_url:
             await self._start_webhook(self.settings.webhook_url)
         else:
@@ -285,6 +293,18 @@ class Application:
         await self.bot.session.close()
         await self.dispatcher.storage.close()
         await self.services.engine.dispose()
+
+
+class _Phases:
+    """Records how long each step of start-up took, into `into` (name → seconds since the previous step)."""
+
+    def __init__(self, into: dict[str, float]) -> None:
+        self._into, self._last = into, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self._into[name] = now - self._last
+        self._last = now
 
 
 def _log_pdf(settings: Settings) -> None:

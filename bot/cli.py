@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import logging
 import signal
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from bot import cli_ops
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from domain.calendar.model import FEED_PLATFORMS
+
+log = logging.getLogger("lumina")
 
 NO_TOKEN = (
     "LUMINA needs a Telegram bot token.\n"
@@ -111,6 +115,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    started = time.perf_counter()
     from storage import migrate
     from storage.db import InstanceLockError, single_instance
 
@@ -118,7 +123,7 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     try:
         with single_instance(url):
             migrate.upgrade(url)
-            asyncio.run(_serve(settings))
+            asyncio.run(_serve(settings, {"migrate": time.perf_counter() - started}))
     except InstanceLockError as exc:
         print(f"lumina run: another LUMINA already runs on this SQLite database (lock {exc}). SQLite serves one "
               "instance; to run several, use PostgreSQL (LUMINA_DATABASE_URL).", file=sys.stderr)  # fmt: skip
@@ -126,23 +131,43 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, phases: dict[str, float]) -> None:
+    last = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        phases[name], last = now - last, now
+
     from bot.services import build_services
     from bot.web import WebServer
 
     services = build_services(settings)
+    phase("services")
     web = WebServer(services, settings.http_host, settings.http_port)
     await web.start()  # /health answers from here on; /ready says 503 until the bot and scheduler run
+    phase("web")
 
-    # aiogram takes seconds to import on a small machine: import it off the event loop so /health keeps answering
+    # aiogram takes seconds to import on a small machine: import it off the event loop so /health keeps answering,
+    # with its models built on first use rather than all at once (bot/aiogram_import.py)
+    from bot.aiogram_import import import_aiogram
+
+    await asyncio.to_thread(import_aiogram)
+    phase("import_aiogram")
     app_module = await asyncio.to_thread(importlib.import_module, "bot.app")
+    phase("import_app")
     app = app_module.Application(settings, services=services, web=web)
+    phase("build_app")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await app.start()
+    phases.update(app.startup_phases)
+    log.info(
+        "started in %.2f s: %s", sum(phases.values()), ", ".join(f"{name} {secs:.2f}" for name, secs in phases.items())
+    )
     try:
         await stop.wait()
     finally:

@@ -16,9 +16,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.aiogram_import import import_aiogram
 from storage import migrate
 from storage.db import create_engine, session_factory
 from storage.models import Base
+
+import_aiogram()  # as `lumina run` does: aiogram's models built on first use (bot/aiogram_import.py)
 
 PG_URL = os.environ.get("LUMINA_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
