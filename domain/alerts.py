@@ -44,6 +44,9 @@ class AlertKind(StrEnum):
     SUMMARY = "summary"  # governed by User.summary_hour
     TURNOVER = "turnover"  # governed by the cleaner role
     BACKUP_FAILED = "backup_failed"  # to the owners
+    MAIL_SENT = "mail_sent"  # the building's mail went out (to who asked, or to everyone for automatic ones)
+    MAIL_FAILED = "mail_failed"
+    MAIL_REVISION = "mail_revision"  # a stay changed after its authorization went out: send a revision?
 
 
 # A booking change (the sync's BookingChange.change) and the alert it raises, if any.
@@ -80,6 +83,9 @@ PREFERENCE_OF_KIND: dict[AlertKind, str | None] = {
     AlertKind.SUMMARY: None,
     AlertKind.TURNOVER: None,
     AlertKind.BACKUP_FAILED: None,
+    AlertKind.MAIL_SENT: None,
+    AlertKind.MAIL_FAILED: None,
+    AlertKind.MAIL_REVISION: None,
 }
 ALWAYS_ON_CLASS = "double_booking"
 _KIND_VALUES = frozenset(AlertKind)

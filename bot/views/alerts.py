@@ -15,6 +15,7 @@ from babel.dates import format_timedelta
 
 from bot.i18n import _, ngettext, use_locale
 from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB
+from bot.views import mail as mail_views
 from bot.views.conflicts import CLASS_LABELS
 from bot.views.feeds import failure_reason, platform_name
 from bot.views.format import babel_locale, day, esc, stay_range
@@ -377,4 +378,5 @@ VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "summary": summary,
     "turnover": turnover,
     "backup_failed": backup_failed,
+    **mail_views.VIEWS,
 }
