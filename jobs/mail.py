@@ -107,12 +107,14 @@ class MailJob:
 
     async def _loop(self) -> None:
         while not self._stopping:
+            self._woken.clear()  # before the pass: a wake-up during it means another pass
             try:
                 await self.watch()
                 await self.run_pass()
             except Exception:
                 log.exception("mail pass failed")
-            self._woken.clear()
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), timeout=self.config.interval)
 

@@ -251,6 +251,8 @@ async def tell(
 ) -> int:  # fmt: skip
     """A chat message about the building's mail: to the person who asked for it, else to everyone who gets the
     property's alerts. Idempotent by `key`."""
+    if await asked_before(session, f"{key}:"):
+        return 0
     if user_id is None:
         return await queue_alert(session, prop, kind, key, now=now, payload=payload, booking_id=booking_id)
     user = await session.get(User, user_id)

@@ -196,3 +196,33 @@ async def test_the_same_state_is_queued_once(sessions):
         count = len((await session.scalars(select(MailOutbox))).all())
         assert count == 1
         assert await session.get(Property, prop.id) is not None
+
+
+@pytest.mark.parametrize("mode", ["ask", "auto"])
+async def test_a_cancelled_stay_gets_a_cancellation_notice_asked_or_sent(sessions, tmp_path: Path, mode: str):
+    clock = FakeClock(NOW)
+    async with sessions.begin() as session:
+        owner, prop, booking = await ready_booking(session, now=NOW, mode=mode)
+        settings = await building.building_mail(session, prop)
+        await building.queue_notice(session, prop, booking, settings, now=NOW, sender="l@x.test", user=owner)
+    with smtp_server(tmp_path, "none") as server:
+        mailer = job(sessions, server.settings(), clock)
+        await mailer.run_pass()
+        assert await mailer.watch() == 0  # nothing changed
+        async with sessions.begin() as session:
+            stay = await session.scalar(select(Booking))
+            assert stay is not None
+            stay.status, stay.cancelled_at = "cancelled", NOW
+        assert await mailer.watch() == 1
+        assert await mailer.watch() == 0
+        await mailer.run_pass()
+    rows = await chat_rows(sessions)
+    if mode == "ask":
+        assert [r.kind for r in rows] == ["mail_sent", "mail_revision"]
+        assert rows[1].payload["fields"] == ["cancelled"] and len(server.handler.received) == 1
+        return
+    assert [r.kind for r in rows] == ["mail_sent", "mail_sent"] and rows[1].payload["automatic"] is True
+    assert rows[1].payload["mail_kind"] == "cancellation"
+    cancelled = server.handler.received[1].message
+    assert cancelled["Subject"].startswith("Hospedagem CANCELADA: Apto 101")
+    assert list(cancelled.iter_attachments()) == []
