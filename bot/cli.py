@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot import cli_ops
+from bot import cli_mail, cli_ops
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from domain.calendar.model import FEED_PLATFORMS
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="one JSON object per line")
     replay.set_defaults(handler=_replay)
     cli_ops.add_commands(commands)
+    cli_mail.add_commands(commands)
     return parser
 
 

@@ -51,6 +51,7 @@ class ImapConfig:
     folder: str = "INBOX"
     ca_file: Path | None = None
     poll: float = 300.0
+    timeout: float = 30.0  # one command's answer; a dropped connection is noticed within this
 
     @property
     def resolved_port(self) -> int:
