@@ -41,6 +41,7 @@ from domain.reminders import ReminderTimes
 from jobs.backups import BackupJob
 from jobs.clock import Clock, utc_now
 from jobs.delivery import Delivery, DeliveryConfig
+from jobs.imap import ImapReader
 from jobs.mail import MailConfig, MailJob
 from jobs.metrics import TELEGRAM_CALLS
 from jobs.reminders import ReminderConfig, ReminderJob
@@ -190,6 +191,9 @@ class Application:
         self.reminders = build_reminders(self.services)
         self.backups = build_backups(self.services)
         self.mail = build_mail(self.services)
+        imap = settings.imap_config()
+        self.imap = ImapReader(self.services.sessions, imap, clock=self.services.clock,
+                               on_alerts=self.services.outbox_wakeup) if imap else None  # fmt: skip
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._polling: asyncio.Task[Any] | None = None
         self._webhook_tasks: set[asyncio.Task[None]] = set()
@@ -272,6 +276,8 @@ class Application:
         self.delivery.start()
         if self.mail.enabled:
             self.mail.start()
+        if self.imap is not None:
+            self.imap.start()
 
     async def _announce_setup_code(self, code: str) -> None:
         link = ""
@@ -295,6 +301,8 @@ class Application:
             await asyncio.wait(self._webhook_tasks, timeout=10)
         await self.delivery.stop()  # before the bot session closes: sends on the wire are finished and recorded
         await self.mail.stop()
+        if self.imap is not None:
+            await self.imap.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.services.health.scheduler_running = False

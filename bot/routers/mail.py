@@ -21,14 +21,15 @@ from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
 from bot.views import documents as document_views
 from bot.views import mail as views
+from bot.views.bookings import source_name
 from bot.views.errors import input_error
 from domain.bookings import booking_for
 from domain.documents import service as documents
 from domain.documents.defaults import templates_dir
 from domain.inputs import InputError, parse_text
-from domain.mail import building
+from domain.mail import building, inbox
 from domain.properties import property_for
-from storage.models import Booking, Property, User
+from storage.models import Booking, PlatformMail, Property, User
 
 
 class MailInput(StatesGroup):
@@ -109,6 +110,35 @@ def get_router() -> Router:
             await expired(query)
             return
         await edit_or_answer(query, views.not_now(), _back(callback_data.id))
+
+    # --- a platform's mail that matched no stay (owners) -------------------------------------------------------
+
+    @router.callback_query(MailCB.filter(F.action.in_({"pm_pick", "pm_attach", "pm_ignore"})))
+    async def platform_mail(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
+                            services: Services) -> None:  # fmt: skip
+        mail = await session.get(PlatformMail, callback_data.id)
+        if mail is None or user.role != "owner" or mail.status != "unmatched":
+            await expired(query)
+            return
+        if callback_data.action == "pm_ignore":
+            mail.status = "ignored"
+            await edit_or_answer(query, views.platform_mail_ignored())
+            return
+        if callback_data.action == "pm_pick":
+            stays = await inbox.candidates(session, mail)
+            rows = [[button(f"{p.name[:24]} · {b.check_in:%d/%m} · {source_name(b)}",
+                            MailCB(id=mail.id, action="pm_attach", arg=str(b.id)))] for p, b in stays]  # fmt: skip
+            rows.append([button(_("🙈 Ignore"), MailCB(id=mail.id, action="pm_ignore"))])
+            text = views.platform_mail_pick() if stays else views.platform_mail_no_candidates()
+            await edit_or_answer(query, text, InlineKeyboardMarkup(inline_keyboard=rows))
+            return
+        stay = await booking_for(session, user, int(callback_data.arg or 0), manage=True) if \
+            callback_data.arg.isdigit() else None  # fmt: skip
+        if stay is None:
+            await expired(query)
+            return
+        filled = await inbox.attach(session, mail, stay, now=services.clock())
+        await edit_or_answer(query, views.platform_mail_attached(len(filled)), _back(stay.id))
 
     # --- the property's settings -----------------------------------------------------------------------------
 

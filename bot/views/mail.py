@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -11,7 +12,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import N_, _, ngettext, use_locale
 from bot.keyboards.callbacks import BookingCB, DocSetupCB, MailCB
 from bot.keyboards.common import button
-from bot.views.format import day, esc, moment, stay_range
+from bot.views.format import day, esc, moment, money, stay_range
 from domain.mail.building import BuildingMail
 from jobs.delivery import Button, Rendered
 from storage.models import Outbox, Property
@@ -228,4 +229,71 @@ def not_now() -> str:
     return _("OK, the building was not told. You can send it any time from the booking: ✉️ Send to the building.")
 
 
-VIEWS = {"mail_sent": mail_sent, "mail_failed": mail_failed, "mail_revision": mail_revision}
+# --- the platforms' mails -----------------------------------------------------------------------------------------
+
+
+def _platform(platform: Any) -> str:
+    return {"airbnb": "Airbnb", "booking": "Booking.com"}.get(str(platform), str(platform))
+
+
+def _mail_facts(payload: dict[str, Any], *, only: list[str] | None = None) -> str:
+    """"Maria Silva, 2 guests, R$ 1.240,00": what the mail says (or only the fields it filled)."""
+    parts = []
+    if payload.get("guest_name") and (only is None or "guest_name" in only):
+        parts.append(esc(payload["guest_name"]))
+    if payload.get("guests") and (only is None or "guests_count" in only):
+        parts.append(ngettext("{n} guest", "{n} guests", int(payload["guests"])).format(n=int(payload["guests"])))
+    if payload.get("amount") and (only is None or "price" in only):
+        parts.append(money(Decimal(str(payload["amount"])), payload.get("currency")))
+    if payload.get("phone") and (only is None or "guest_phone" in only):
+        parts.append(esc(payload["phone"]))
+    return ", ".join(parts)
+
+
+def platform_mail(row: Outbox) -> Rendered:
+    payload = row.payload
+    platform = _platform(payload.get("platform"))
+    title = f"<b>{esc(payload.get('property'))}</b>" if payload.get("property") else ""
+    status = payload.get("status")
+    if status == "filled":
+        text = _("📬 Filled from the {platform} e-mail: {facts}").format(
+            platform=platform, facts=_mail_facts(payload, only=list(payload.get("filled") or [])))  # fmt: skip
+        return Rendered("\n".join(p for p in (title, text) if p), (_open(payload.get("booking_id")),))
+    if status == "news":
+        text = _("📬 {platform} e-mail: this reservation ({code}) was CANCELLED. The calendar still shows it and "
+                 "should follow within hours; nothing was cancelled here yet.").format(
+            platform=platform, code=esc(payload.get("code")))  # fmt: skip
+        return Rendered("\n".join(p for p in (title, text) if p), (_open(payload.get("booking_id")),))
+    dates = ""
+    if payload.get("check_in") and payload.get("check_out"):
+        dates = stay_range(date.fromisoformat(payload["check_in"]), date.fromisoformat(payload["check_out"]))
+    lines = [_("📬 A {platform} e-mail matches no stay: code {code}, listing {listing}.").format(
+        platform=platform, code=esc(payload.get("code")), listing=esc(payload.get("listing") or "—"))]  # fmt: skip
+    lines += [part for part in (dates, _mail_facts(payload)) if part]
+    lines.append(_("Attach it to a stay (I will remember the listing) or ignore it."))
+    mail_id = int(payload["mail_id"])
+    return Rendered("\n".join(lines), ((
+        Button(_("📎 Attach to a stay"), MailCB(id=mail_id, action="pm_pick").pack()),
+        Button(_("🙈 Ignore"), MailCB(id=mail_id, action="pm_ignore").pack())),))  # fmt: skip
+
+
+VIEWS = {"mail_sent": mail_sent, "mail_failed": mail_failed, "mail_revision": mail_revision,
+         "platform_mail": platform_mail}  # fmt: skip
+
+
+def platform_mail_ignored() -> str:
+    return _("Ignored. That e-mail will not come up again.")
+
+
+def platform_mail_pick() -> str:
+    return _("Which stay is that e-mail about?")
+
+
+def platform_mail_no_candidates() -> str:
+    return _("No stay starts on that e-mail's check-in date. Ignore it, or wait for the calendar to bring the stay.")
+
+
+def platform_mail_attached(filled: int) -> str:
+    return ngettext("Attached: {n} detail filled in. I will recognize this listing from now on.",
+                    "Attached: {n} details filled in. I will recognize this listing from now on.", filled).format(
+        n=filled)  # fmt: skip

@@ -11,10 +11,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.keyboards.callbacks import BookingCB, MailCB
-from storage.models import Booking, Guest, MailOutbox, MailSettings, Property
+from storage.models import Booking, Guest, ListingMap, MailOutbox, MailSettings, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.delivery_harness import until
 from tests.e2e.harness import Lumina, running_lumina
@@ -185,3 +185,50 @@ async def test_missing_details_are_asked_first(mailed, language: str):
     [document] = lumina.api.documents(OWNER)  # made in the chat first, with the mail button under it
     await lumina.press(OWNER, MailCB(id=booking_id).pack(), message_id=document.message_id)
     await until(lambda: len(server.handler.received) == 1)
+
+
+PLATFORM_T = {
+    "pt-BR": {"filled": "Preenchido a partir do e-mail do Airbnb: Maria Silva, 2 hóspedes, R$\xa01.240,00",
+              "unmatched": "Um e-mail do Booking.com não corresponde a nenhuma hospedagem", "attach": "Anexar",
+              "attached": "Anexado: 4 dados preenchidos", "guest": "Hóspede: Maria Silva"},
+    "en": {"filled": "Filled from the Airbnb e-mail: Maria Silva, 2 guests, R$1,240.00",
+           "unmatched": "A Booking.com e-mail matches no stay", "attach": "Attach to a stay",
+           "attached": "Attached: 4 details filled in", "guest": "Guest: Maria Silva"},
+}  # fmt: skip
+
+
+async def test_a_platform_mail_fills_a_stay_and_an_unmatched_one_is_attached(database_url, tmp_path, language):
+    from tests.support.dovecot import append, dovecot
+    from tests.support.platform_mails import airbnb_mail, booking_mail
+
+    t = PLATFORM_T[language]
+    with dovecot(tmp_path) as imap:
+        async with running_lumina(database_url, tmp_path, imap_poll=5, **imap.settings()) as lumina:
+            await lumina.say(OWNER, f"/start {lumina.app.setup_code}", language_code=language)
+            async with lumina.sessions.begin() as session:
+                prop = Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x", currency="BRL")
+                session.add(prop)
+                await session.flush()
+                stays = [Booking(property_id=prop.id, source=source, kind="reservation", uid=source,
+                                 export_uid=f"{source}@l", check_in=date(2027, 8, 12), check_out=end,
+                                 reservation_code=code)
+                         for source, end, code in (("airbnb", date(2027, 8, 15), "HMQX7Z2K4B"),
+                                                   ("booking", date(2027, 8, 16), None))]  # fmt: skip
+                session.add_all(stays)
+                await session.flush()
+                ids = [s.id for s in stays]
+            await append(imap, airbnb_mail("confirmed", "pt"), booking_mail("confirmed", "en", listing="4242"))
+            filled = await wait_text(lumina, t["filled"])
+            assert filled["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == BookingCB(id=ids[0]).pack()
+            await open_card(lumina, ids[0])
+            assert t["guest"] in lumina.text(OWNER)
+
+            await wait_text(lumina, t["unmatched"])
+            await lumina.tap(OWNER, t["attach"])
+            await lumina.tap(OWNER, "Apto 101 · 12/08 · Booking.com")
+            assert t["attached"] in lumina.text(OWNER)
+            async with lumina.sessions() as session:
+                stay = await session.get(Booking, ids[1])
+                assert stay is not None and stay.guest_name == "João Pereira" and stay.guests_count == 3
+                mapped = await session.scalar(select(func.count()).select_from(ListingMap))
+                assert mapped == 1
