@@ -97,7 +97,7 @@ def build_mail(services: Services) -> MailJob:
     )
     mail = MailJob(
         services.sessions, smtp, compose_mail, templates=templates_dir(settings.templates_dir),
-        pdf=pdf_converter(settings.soffice_path, settings.pdf_timeout), config=config, clock=services.clock,
+        pdf=lambda: pdf_converter(settings.soffice_path, settings.pdf_timeout), config=config, clock=services.clock,
         on_alerts=services.outbox_wakeup,
     )  # fmt: skip
     services.mail_wakeup.connect(mail.wake)

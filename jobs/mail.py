@@ -70,14 +70,15 @@ class MailJob:
         composer: Composer,
         *,
         templates: Path,
-        pdf: PdfConverter | None = None,
+        pdf: Callable[[], PdfConverter | None] = lambda: None,
         config: MailConfig = MailConfig(),
         clock: Clock = utc_now,
         on_alerts: Callable[[], None] = lambda: None,
         send: Callable[..., Any] = send_message,
     ) -> None:
         self._sessions, self.smtp, self._compose = sessions, smtp, composer
-        self._templates, self._pdf, self.config, self._clock = templates, pdf, config, clock
+        # Finding LibreOffice and testing `unshare` take a moment: done in a thread, when the first mail needs it
+        self._templates, self._pdf_factory, self.config, self._clock = templates, pdf, config, clock
         self._on_alerts, self._send = on_alerts, send
         self._woken = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -233,9 +234,10 @@ class MailJob:
                 docx_name, docx = outcome.file_name, outcome.docx
             subject, body = self._compose(row.kind, settings.locale, facts)
         name, content = docx_name, docx
-        if content is not None and name is not None and self._pdf is not None and self._pdf.available:
+        pdf = await asyncio.to_thread(self._pdf_factory) if content is not None else None
+        if content is not None and name is not None and pdf is not None and pdf.available:
             try:
-                content = await self._pdf.convert(content)
+                content = await pdf.convert(content)
                 name = name.removesuffix(".docx") + ".pdf"
             except PdfError as error:  # the .docx goes instead; the mail is not held back for it
                 log.warning("pdf conversion failed; sending the .docx",

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.settings import load_settings
 from bot.views.mail import compose
 from domain.documents.defaults import templates_dir
+from domain.documents.pdf import PdfConverter, find_soffice
 from domain.mail import building
 from jobs.mail import MailConfig, MailJob
 from storage.models import Booking, Document, MailOutbox, Outbox, Property
 from tests.support.clock import FakeClock
-from tests.support.documents import docx_text
+from tests.support.documents import docx_text, have_pdf_tools, pdf_text
 from tests.support.mail import ready_booking
 from tests.support.smtp_server import smtp_server
 
@@ -226,3 +227,18 @@ async def test_a_cancelled_stay_gets_a_cancellation_notice_asked_or_sent(session
     cancelled = server.handler.received[1].message
     assert cancelled["Subject"].startswith("Hospedagem CANCELADA: Apto 101")
     assert list(cancelled.iter_attachments()) == []
+
+
+@pytest.mark.skipif(not have_pdf_tools(), reason="LibreOffice and pdftotext are not installed")
+async def test_the_authorization_is_a_pdf_where_libreoffice_is(sessions, tmp_path: Path):
+    await queue(sessions)
+    converter = PdfConverter(find_soffice("soffice"), timeout=120)
+    with smtp_server(tmp_path, "none") as server:
+        settings = load_settings(**server.settings())
+        mailer = MailJob(sessions, settings.smtp_config(), compose, templates=templates_dir(), clock=FakeClock(NOW),
+                         pdf=lambda: converter)  # fmt: skip
+        await mailer.run_pass()
+    (attachment,) = list(server.handler.received[0].message.iter_attachments())
+    assert attachment.get_filename() == "autorizacao-2027-08-12-apto-101.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert "Maria Souza" in pdf_text(attachment.get_content())
