@@ -216,7 +216,8 @@ async def outdated_notices(session: AsyncSession, *, today: date) -> list[Pendin
     """Bookings whose last sent authorization or revision no longer matches them (or that were cancelled since)."""
     newest = (
         select(func.max(MailOutbox.id))
-        .where(MailOutbox.kind.in_(NOTICE_KINDS), MailOutbox.booking_id.is_not(None))
+        .where(MailOutbox.kind.in_(NOTICE_KINDS), MailOutbox.booking_id.is_not(None),
+               MailOutbox.status.in_(("pending", "sending", "sent")))  # a failed mail told the building nothing
         .group_by(MailOutbox.booking_id)
     )
     rows = await session.execute(
