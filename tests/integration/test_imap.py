@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import load_settings
-from jobs.imap import ImapReader, connect
+from jobs.imap import ImapError, ImapReader, connect
 from storage.models import Booking, ListingMap, Outbox, PlatformMail, Property, User
 from tests.support.dovecot import Dovecot, append, dovecot
 from tests.support.platform_mails import airbnb_mail, booking_mail
@@ -61,7 +61,14 @@ def huge_mail() -> bytes:
 
 async def read_once(sessions, server: Dovecot, **kwargs: object) -> tuple[int, ImapReader]:
     mail_reader = reader(sessions, server, **kwargs)
-    client = await connect(mail_reader.config)
+    for attempt in range(10):  # as the reader's own loop does: a "[UNAVAILABLE] Temporary authentication failure"
+        try:                   # (Dovecot's auth process right after a dropped connection) is retried
+            client = await connect(mail_reader.config)
+            break
+        except ImapError:
+            if attempt == 9:
+                raise
+            await asyncio.sleep(0.5)
     try:
         return await mail_reader.read_new(client), mail_reader
     finally:
