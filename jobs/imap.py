@@ -94,9 +94,11 @@ async def fetch(client: aioimaplib.IMAP4, uid: int) -> bytes:
 class ImapReader:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], config: ImapConfig, *, clock: Clock = utc_now,
                  on_alerts: Callable[[], None] = lambda: None, max_bytes: int = MAX_BYTES,
-                 backoff_cap: float = 600.0) -> None:  # fmt: skip
+                 backoff_base: float = 5.0, backoff_cap: float = 600.0) -> None:  # fmt: skip
         self._sessions, self.config, self._clock = sessions, config, clock
-        self._on_alerts, self._max_bytes, self._backoff_cap = on_alerts, max_bytes, backoff_cap
+        self._on_alerts, self._max_bytes = on_alerts, max_bytes
+        self._backoff_base, self._backoff_cap = backoff_base, backoff_cap
+        self.failures = 0  # connections lost or refused in a row
         self._task: asyncio.Task[None] | None = None
         self.stats = {"read": 0, "ignored": 0, "skipped": 0, "filled": 0, "unmatched": 0}
 
@@ -115,13 +117,12 @@ class ImapReader:
             self._task = None
 
     async def _run(self) -> None:
-        failures = 0
         while True:
             client: aioimaplib.IMAP4 | None = None
             try:
                 client = await connect(self.config)
                 await self.read_new(client)
-                failures = 0
+                self.failures = 0
                 idle = client.has_capability("IDLE")
                 while True:
                     if idle:
@@ -132,8 +133,9 @@ class ImapReader:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                failures += 1
-                delay = min(self._backoff_cap, 5 * 2 ** min(failures - 1, 10)) * random.uniform(0.8, 1.2)
+                self.failures += 1
+                delay = min(self._backoff_cap, self._backoff_base * 2 ** min(self.failures - 1, 10))
+                delay *= random.uniform(0.8, 1.2)
                 log.warning("IMAP connection failed; reconnecting", extra={"error": str(error)[:300],
                                                                            "retry_in": round(delay)})  # fmt: skip
                 await asyncio.sleep(delay)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.settings import load_settings
 from jobs.imap import ImapError, ImapReader, connect
 from storage.models import Booking, ListingMap, Outbox, PlatformMail, Property, User
+from tests.e2e.delivery_harness import until
 from tests.support.dovecot import Dovecot, append, dovecot
 from tests.support.platform_mails import airbnb_mail, booking_mail
 
@@ -126,10 +127,15 @@ async def test_a_cancellation_mail_for_a_live_stay_is_news_and_cancels_nothing(s
         assert told.payload["status"] == "news" and told.payload["event"] == "cancelled"
 
 
-async def _proxy(target_port: int, budget: int) -> tuple[asyncio.AbstractServer, int]:
-    """A TCP proxy that cuts the connection after the server sent `budget` bytes: an IMAP server dropping mid-fetch."""
+async def _proxy(target_port: int, budget: int, *, times: int = 1000) -> tuple[asyncio.AbstractServer, int]:
+    """A TCP proxy that cuts the connection after the server sent `budget` bytes: an IMAP server dropping mid-fetch.
+    Only the first `times` connections are cut; later ones pass whole."""
+    connections = 0
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        budget_now = budget if connections <= times else None
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target_port)
 
         async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter, limit: int | None) -> None:
@@ -145,7 +151,7 @@ async def _proxy(target_port: int, budget: int) -> tuple[asyncio.AbstractServer,
             for stream in (writer, up_writer):
                 stream.close()
 
-        await asyncio.gather(pump(reader, up_writer, None), pump(up_reader, writer, budget))
+        await asyncio.gather(pump(reader, up_writer, None), pump(up_reader, writer, budget_now))
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     return server, server.sockets[0].getsockname()[1]
@@ -172,5 +178,32 @@ async def test_a_connection_dropped_mid_fetch_loses_nothing_and_reads_nothing_tw
     async with sessions() as session:
         mails = (await session.scalars(select(PlatformMail).order_by(PlatformMail.uid))).all()
         assert [m.uid for m in mails] == [1, 2]  # both, once each
+        booking = await session.get(Booking, ids["booking"])
+        assert booking is not None and booking.price == Decimal("10000.00")
+
+
+async def test_the_reader_reconnects_with_backoff_and_reads_on(sessions, tmp_path: Path):
+    """The running reader: the server drops the connection mid-fetch twice; it reconnects (backing off), reads
+    everything once, and then hears new mail (IDLE)."""
+    ids = await seed(sessions)
+    with dovecot(tmp_path) as server:
+        padded = booking_mail("confirmed", "pt", amount="R$ 10.000,00", guest="Ana " + "Maria " * 8000)
+        await append(server, airbnb_mail("confirmed", "en"), padded)
+        proxy, port = await _proxy(server.port, budget=20_000, times=2)
+        mail_reader = reader(sessions, Dovecot(server.host, port, "none", None), backoff_base=0.2)
+        mail_reader.start()
+        try:
+            async def read(expected: list[int]) -> bool:
+                async with sessions() as session:
+                    uids = (await session.scalars(select(PlatformMail.uid).order_by(PlatformMail.uid))).all()
+                    return list(uids) == expected
+
+            await until(lambda: read([1, 2]), timeout=40)
+            await append(server, airbnb_mail("cancelled", "es", message_id="<later@airbnb.com>"))
+            await until(lambda: read([1, 2, 3]), timeout=20)
+        finally:
+            await mail_reader.stop()
+            proxy.close()
+    async with sessions() as session:
         booking = await session.get(Booking, ids["booking"])
         assert booking is not None and booking.price == Decimal("10000.00")
