@@ -34,12 +34,16 @@ from bot.sender import TelegramSender
 from bot.services import Health, Services, build_services
 from bot.settings import Settings
 from bot.views.alerts import render_alert
+from bot.views.mail import compose as compose_mail
 from bot.web import WebServer
 from domain import access
+from domain.documents.defaults import templates_dir
 from domain.reminders import ReminderTimes
 from jobs.backups import BackupJob
 from jobs.clock import Clock, utc_now
 from jobs.delivery import Delivery, DeliveryConfig
+from jobs.imap import ImapReader
+from jobs.mail import MailConfig, MailJob
 from jobs.metrics import TELEGRAM_CALLS
 from jobs.reminders import ReminderConfig, ReminderJob
 from storage.db import is_sqlite
@@ -83,6 +87,23 @@ def build_backups(services: Services) -> BackupJob:
         services.sessions, settings.resolved_database_url, settings.resolved_backup_dir,
         keep_days=settings.backup_keep_days, clock=services.clock, on_alerts=services.outbox_wakeup,
     )  # fmt: skip
+
+
+def build_mail(services: Services) -> MailJob:
+    settings = services.settings
+    smtp = settings.smtp_config()
+    config = MailConfig(
+        lease=(smtp.timeout if smtp else 30) * 4 + settings.pdf_timeout + 60,
+        recover_all_on_start=is_sqlite(settings.resolved_database_url),
+    )
+    mail = MailJob(
+        services.sessions, smtp, compose_mail, templates=templates_dir(settings.templates_dir),
+        pdf=lambda: pdf_converter(settings.soffice_path, settings.pdf_timeout), config=config, clock=services.clock,
+        on_alerts=services.outbox_wakeup,
+    )  # fmt: skip
+    services.mail_wakeup.connect(mail.wake)
+    services.outbox_wakeup.connect(mail.wake)  # a sync that changed stays: authorizations may need a revision
+    return mail
 
 
 def build_dispatcher(services: Services) -> Dispatcher:
@@ -170,6 +191,10 @@ class Application:
         self.delivery = build_delivery(self.services, self.bot)
         self.reminders = build_reminders(self.services)
         self.backups = build_backups(self.services)
+        self.mail = build_mail(self.services)
+        imap = settings.imap_config()
+        self.imap = ImapReader(self.services.sessions, imap, clock=self.services.clock,
+                               on_alerts=self.services.outbox_wakeup) if imap else None  # fmt: skip
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._polling: asyncio.Task[Any] | None = None
         self._webhook_tasks: set[asyncio.Task[None]] = set()
@@ -263,6 +288,10 @@ class Application:
         # minutes under Telegram's rate limits, and an interval job would pile up "skipped" runs meanwhile. It
         # wakes on new rows (wake()) and every delivery_interval seconds.
         self.delivery.start()
+        if self.mail.enabled:
+            self.mail.start()
+        if self.imap is not None:
+            self.imap.start()
 
     async def _announce_setup_code(self, code: str) -> None:
         link = ""
@@ -285,6 +314,9 @@ class Application:
         if self._webhook_tasks:
             await asyncio.wait(self._webhook_tasks, timeout=10)
         await self.delivery.stop()  # before the bot session closes: sends on the wire are finished and recorded
+        await self.mail.stop()
+        if self.imap is not None:
+            await self.imap.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.services.health.scheduler_running = False

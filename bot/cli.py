@@ -13,7 +13,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bot import cli_ops
+from bot import cli_mail, cli_ops
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from domain.calendar.model import FEED_PLATFORMS
@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="last night (default: the last of --from's month)")  # fmt: skip
     stats.add_argument("--json", action="store_true", help="one JSON object per property and one for all, per line")
     stats.set_defaults(handler=_stats)
+    cli_mail.add_commands(commands)
     return parser
 
 

@@ -40,6 +40,7 @@ class Services:
     clock: Clock = utc_now
     health: Health = field(default_factory=Health)
     outbox_wakeup: Wakeup = field(default_factory=Wakeup)  # call after queuing alerts: delivery starts at once
+    mail_wakeup: Wakeup = field(default_factory=Wakeup)  # call after queuing mails: the mail job starts at once
     # Webhook mode: takes one update as Telegram posted it (set by the Application once the bot runs).
     webhook: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 

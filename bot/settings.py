@@ -7,14 +7,18 @@ import ipaddress
 from datetime import time
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.languages import LANGUAGES
+
+if TYPE_CHECKING:
+    from domain.mail.config import ImapConfig, SmtpConfig
+
 
 
 class Settings(BaseSettings):
@@ -69,6 +73,56 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # default: DATA_DIR/backups
     backup_keep_days: int = Field(default=30, ge=1, description="daily backups older than this are deleted")
     backup_hour: int = Field(default=3, ge=0, le=23, description="local hour (default time zone) of the daily backup")
+
+    # E-mail: sending the building's authorizations (SMTP), reading the platforms' reservation mails (IMAP)
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # default: 465 for tls, 587 for starttls, 25 for none
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_security: Literal["tls", "starttls", "none"] = "starttls"
+    smtp_ca_file: Path | None = None  # a private CA's certificate(s), PEM; default: the system's
+    smtp_timeout: float = Field(default=30.0, gt=0, description="seconds one SMTP exchange may take")
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535)  # default: 993 (TLS), 143 on loopback without TLS
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_security: Literal["tls", "none"] = "tls"  # "none" only for a loopback host
+    imap_ca_file: Path | None = None
+    imap_poll: float = Field(default=300.0, ge=5, description="seconds between checks when the server has no IDLE")
+
+    @model_validator(mode="after")
+    def _mail_combinations(self) -> Settings:
+        from domain.mail.config import check_imap, check_smtp
+
+        problem = check_smtp(self.smtp_config()) if self.smtp_host else None
+        problem = problem or (check_imap(self.imap_config()) if self.imap_host else None)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def smtp_config(self) -> SmtpConfig | None:
+        from domain.mail.config import SmtpConfig
+
+        if not self.smtp_host:
+            return None
+        return SmtpConfig(
+            host=self.smtp_host, port=self.smtp_port, security=self.smtp_security, username=self.smtp_username,
+            password=self.smtp_password.get_secret_value() if self.smtp_password else None,
+            sender=self.smtp_from or self.smtp_username or "", ca_file=self.smtp_ca_file, timeout=self.smtp_timeout,
+        )  # fmt: skip
+
+    def imap_config(self) -> ImapConfig | None:
+        from domain.mail.config import ImapConfig
+
+        if not self.imap_host:
+            return None
+        return ImapConfig(
+            host=self.imap_host, port=self.imap_port, security=self.imap_security, username=self.imap_username or "",
+            password=self.imap_password.get_secret_value() if self.imap_password else "", folder=self.imap_folder,
+            ca_file=self.imap_ca_file, poll=self.imap_poll,
+        )  # fmt: skip
 
     @field_validator("owner_ids", "trusted_proxies", mode="before")
     @classmethod
@@ -165,5 +219,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
+        if not first["loc"]:  # a combination of settings (the message names them)
+            raise SettingsError(f"Invalid settings: {first['msg'].removeprefix('Value error, ')}") from None
         name = "LUMINA_" + "_".join(str(p) for p in first["loc"][:1]).upper()
         raise SettingsError(f"Invalid setting {name}: {first['msg']}") from None

@@ -45,6 +45,10 @@ class AlertKind(StrEnum):
     TURNOVER = "turnover"  # governed by the cleaner role
     BACKUP_FAILED = "backup_failed"  # to the owners
     MONTHLY_STATS = "monthly_stats"  # governed by User.monthly_stats (owners, on the 1st)
+    MAIL_SENT = "mail_sent"  # the building's mail went out (to who asked, or to everyone for automatic ones)
+    MAIL_FAILED = "mail_failed"
+    MAIL_REVISION = "mail_revision"  # a stay changed after its authorization went out: send a revision?
+    PLATFORM_MAIL = "platform_mail"  # a platform's mail filled in a stay, matched none, or cancels a live one
 
 
 # A booking change (the sync's BookingChange.change) and the alert it raises, if any.
@@ -82,6 +86,10 @@ PREFERENCE_OF_KIND: dict[AlertKind, str | None] = {
     AlertKind.TURNOVER: None,
     AlertKind.BACKUP_FAILED: None,
     AlertKind.MONTHLY_STATS: None,
+    AlertKind.MAIL_SENT: None,
+    AlertKind.MAIL_FAILED: None,
+    AlertKind.MAIL_REVISION: None,
+    AlertKind.PLATFORM_MAIL: None,
 }
 ALWAYS_ON_CLASS = "double_booking"
 _KIND_VALUES = frozenset(AlertKind)

@@ -387,3 +387,77 @@ class AuditLog(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any] | None] = mapped_column()
+
+
+class MailSettings(Base):
+    """How one property's building gets its guest authorizations by e-mail."""
+
+    __tablename__ = "mail_settings"
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True)
+    addresses: Mapped[list[Any]] = mapped_column()  # the building's addresses (front desk, administrator)
+    mode: Mapped[str] = mapped_column(String(8), default="ask")  # auto | ask (on request) | never
+    locale: Mapped[str] = mapped_column(String(8), default="pt_BR")  # of the mail and its authorization
+    body: Mapped[str | None] = mapped_column(Text)  # the host's own message; None = the localized default
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class MailOutbox(Base):
+    """Mails waiting to go out through SMTP, and the record of every mail sent (kept: to, subject, time, message id
+    and the attachment's SHA-256)."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_pending", "status", "not_before"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    property_id: Mapped[int | None] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # None: automatic
+    kind: Mapped[str] = mapped_column(String(16))  # authorization | revision | cancellation | test
+    recipients: Mapped[list[Any]] = mapped_column()
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255))  # the Message-ID header, fixed when queued
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column()  # what the building is told (dates, guests, plate)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    smtp_response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class PlatformMail(Base):
+    """A platform's reservation mail read over IMAP (each message once: folder, UIDVALIDITY and UID)."""
+
+    __tablename__ = "platform_mails"
+    __table_args__ = (UniqueConstraint("folder", "uidvalidity", "uid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    platform: Mapped[str] = mapped_column(String(16))  # airbnb | booking
+    event: Mapped[str] = mapped_column(String(16))  # confirmed | changed | cancelled
+    reservation_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    listing: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16))  # filled | matched | unmatched | ignored | news
+    property_id: Mapped[int | None] = mapped_column(ForeignKey("properties.id", ondelete="SET NULL"))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class ListingMap(Base):
+    """A platform's listing (its id or name in the mails) mapped once by the host to a property."""
+
+    __tablename__ = "listing_map"
+    __table_args__ = (UniqueConstraint("platform", "listing"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    listing: Mapped[str] = mapped_column(String(200))
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id", ondelete="CASCADE"))

@@ -99,3 +99,12 @@ class UploadCB(CallbackData, prefix="up"):
     id: Id
     kind: str = ""
     lang: str = ""
+
+
+class MailCB(CallbackData, prefix="ml"):
+    """The building's e-mail. Booking `id`: send | revise | notnow | again (mail id). Property `id`: open | addr |
+    mode | lang | body | body_reset; `arg` the chosen value."""
+
+    id: Id
+    action: str = "send"
+    arg: str = ""

@@ -19,6 +19,7 @@ def get_routers() -> list[Router]:
         feeds,
         free,
         language,
+        mail,
         menu,
         properties,
         settings,
@@ -41,6 +42,7 @@ def get_routers() -> list[Router]:
         export.get_router(),
         settings.get_router(),
         documents.get_router(),
+        mail.get_router(),
         backup.get_router(),
         stats.get_router(),
         menu.get_fallback_router(),  # keep last

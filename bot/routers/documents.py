@@ -459,7 +459,8 @@ async def _produce(
     await service.record(session, booking, outcome, content=content, name=name, user=user, now=services.clock())
     await bot.send_document(chat_id, BufferedInputFile(content, filename=name),
                             caption=views.caption(kind, prop, booking),
-                            reply_markup=views.after_document_keyboard(booking.id))  # fmt: skip
+                            reply_markup=views.after_document_keyboard(booking.id,
+                                                                       mail=kind == "authorization"))  # fmt: skip
 
 
 async def _answer(

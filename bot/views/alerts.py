@@ -15,6 +15,7 @@ from babel.dates import format_timedelta
 
 from bot.i18n import _, ngettext, use_locale
 from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB
+from bot.views import mail as mail_views
 from bot.views.conflicts import CLASS_LABELS, klass_name, own_side_line
 from bot.views.feeds import failure_reason, platform_name
 from bot.views.format import babel_locale, day, esc, stay_range
@@ -398,4 +399,5 @@ VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "turnover": turnover,
     "backup_failed": backup_failed,
     "monthly_stats": monthly_stats,
+    **mail_views.VIEWS,
 }

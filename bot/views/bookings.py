@@ -8,7 +8,7 @@ from datetime import date
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, _
-from bot.keyboards.callbacks import BookingCB, DocCB, MenuCB, MonthCB, PropertyCB
+from bot.keyboards.callbacks import BookingCB, DocCB, MailCB, MenuCB, MonthCB, PropertyCB
 from bot.keyboards.common import NOOP, button
 from bot.keyboards.datepicker import shift_month
 from bot.views.feeds import platform_name
@@ -152,7 +152,8 @@ def booking_keyboard(booking: Booking, *, can_manage: bool) -> InlineKeyboardMar
                 button(_("🗑 Cancel"), BookingCB(id=booking.id, action="cancel")),
             ])  # fmt: skip
     if can_manage and booking.kind in ("reservation", "tentative") and booking.status != "cancelled":
-        rows.append([button(_("📄 Documents"), DocCB(id=booking.id))])
+        rows.append([button(_("📄 Documents"), DocCB(id=booking.id)),
+                     button(_("✉️ Send to the building"), MailCB(id=booking.id))])  # fmt: skip
     rows.append([button(_("🏠 Property"), PropertyCB(id=booking.property_id)), button(_("☰ Menu"), MenuCB(to="menu"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

@@ -7,7 +7,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from babel.dates import get_timezone, get_timezone_location
 
 from bot.i18n import LOCALES, N_, _, ngettext
-from bot.keyboards.callbacks import BookingCB, DocCB, DocFileCB, DocSetupCB, MenuCB, UploadCB
+from bot.keyboards.callbacks import BookingCB, DocCB, DocFileCB, DocSetupCB, MailCB, MenuCB, UploadCB
 from bot.keyboards.common import button
 from bot.views.format import babel_locale, day, esc, moment, short_day
 from domain.bookings import display_guest
@@ -141,6 +141,7 @@ def documents_keyboard(booking: Booking, recent: list[DocumentInfo]) -> InlineKe
     rows = [[button(f"{KIND_ICONS[kind]} {kind_name(kind)}", DocCB(id=booking.id, action="kind", kind=kind))]
             for kind in KINDS]  # fmt: skip
     rows += [[button(f"🔁 {doc.file_name[:48]}", DocFileCB(id=doc.id))] for doc in recent]
+    rows.append([button(_("✉️ Send to the building"), MailCB(id=booking.id))])
     rows.append([button(_("⚙️ Templates and details"), DocSetupCB(id=booking.property_id))])
     rows.append([button(_("⬅️ Back"), BookingCB(id=booking.id))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -215,10 +216,11 @@ def sent_again_caption(document: DocumentInfo, tz: str) -> str:
     return _("🔁 Sent again, unchanged (made {when}).").format(when=moment(document.created_at, tz))
 
 
-def after_document_keyboard(booking_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        button(_("📄 Other documents"), DocCB(id=booking_id)), button(_("⬅️ Booking"), BookingCB(id=booking_id)),
-    ]])  # fmt: skip
+def after_document_keyboard(booking_id: int, *, mail: bool = False) -> InlineKeyboardMarkup:
+    rows = [[button(_("✉️ Send to the building"), MailCB(id=booking_id))]] if mail else []
+    rows.append([button(_("📄 Other documents"), DocCB(id=booking_id)),
+                 button(_("⬅️ Booking"), BookingCB(id=booking_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def pdf_unavailable() -> str:
@@ -274,6 +276,7 @@ def setup_keyboard(prop: Property) -> InlineKeyboardMarkup:
                         DocSetupCB(id=prop.id, action="tpl", key=kind, lang=locale))
                  for kind in KINDS for locale in LOCALES]  # fmt: skip
     rows = [info[i : i + 2] for i in range(0, len(info), 2)] + [[b] for b in templates]
+    rows.append([button(_("✉️ E-mail to the building"), MailCB(id=prop.id, action="open"))])
     rows.append([button(_("☰ Menu"), MenuCB(to="menu"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
