@@ -16,6 +16,7 @@ from bot.filters import Is
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import BookingCB, MenuCB, MonthCB, PageCB, PropertyCB
 from bot.keyboards.common import button, dialog_nav, only_menu, pager
+from bot.middlewares.lookup import loads
 from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
 from bot.states import AddGuest, FillDetail
@@ -33,8 +34,8 @@ from bot.views.format import short_day
 from domain import bookings as bookings_service
 from domain.identity import parse_person_document
 from domain.inputs import InputError, parse_count, parse_email, parse_money, parse_text
-from domain.properties import property_for, property_today, visible_properties
-from storage.models import User
+from domain.properties import property_today, visible_properties
+from storage.models import Booking, Property, User
 
 PAGE_SIZE = 8
 
@@ -99,13 +100,9 @@ def get_router() -> Router:
         rows = [[button(f"📅 {p.name[:40]}", PropertyCB(id=p.id, action="calendar"))] for p in props]
         await message.answer(_("Which property?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
-    @router.callback_query(PropertyCB.filter(F.action == "calendar"))
-    async def calendar_button(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession,
+    @router.callback_query(PropertyCB.filter(F.action == "calendar"), flags=loads("prop"))
+    async def calendar_button(query: CallbackQuery, prop: Property, user: User, session: AsyncSession,
                               services: Services) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id)
-        if prop is None:
-            await expired(query)
-            return
         today = property_today(prop, services.clock())
         await _month(query, user, session, prop.id, today.year, today.month, services)
 
@@ -125,12 +122,8 @@ def get_router() -> Router:
         await state.clear()
         await show_card(query, user, session, callback_data.id)
 
-    @router.callback_query(BookingCB.filter(F.action == "fill"))
-    async def fill_menu(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession) -> None:
-        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
-        if booking is None:
-            await expired(query)
-            return
+    @router.callback_query(BookingCB.filter(F.action == "fill"), flags=loads("booking", manage=True))
+    async def fill_menu(query: CallbackQuery, booking: Booking) -> None:
         rows = [
             [button(_(label), BookingCB(id=booking.id, action=f"f_{name}"))] for name, label in DETAIL_LABELS.items()
         ]
@@ -171,13 +164,8 @@ def get_router() -> Router:
         await message.answer(_("Saved."))
         await show_card(message, user, session, booking.id)
 
-    @router.callback_query(BookingCB.filter(F.action == "guest"))
-    async def guest_ask(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
-                        state: FSMContext) -> None:  # fmt: skip
-        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
-        if booking is None:
-            await expired(query)
-            return
+    @router.callback_query(BookingCB.filter(F.action == "guest"), flags=loads("booking", manage=True))
+    async def guest_ask(query: CallbackQuery, booking: Booking, state: FSMContext) -> None:
         await state.set_state(AddGuest.name)
         await state.set_data({"booking_id": booking.id})
         await edit_or_answer(query, _("Guest's full name?"), _back_to(booking.id, "fill"))

@@ -12,16 +12,18 @@ from bot.filters import Is
 from bot.i18n import _
 from bot.keyboards.callbacks import ConflictCB, MenuCB
 from bot.keyboards.common import button, dialog_nav, only_menu
-from bot.routers.replies import edit_or_answer, expired
+from bot.middlewares.lookup import loads
+from bot.routers.replies import edit_or_answer
 from bot.services import Services
 from bot.states import ResolveConflict
 from bot.views.conflicts import conflict_keyboard, conflict_text
 from bot.views.errors import input_error
 from domain import conflict_actions
 from domain.inputs import InputError, parse_text
-from storage.models import Property, User
+from storage.models import Conflict, Property, User
 
 LIST_LIMIT = 15
+OPEN_TO_MANAGE = loads("conflict", manage=True, check=lambda conflict, _user: conflict.status == "open")
 
 
 def get_router() -> Router:
@@ -35,17 +37,13 @@ def get_router() -> Router:
     async def list_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
         await _list(query, user, session, services)
 
-    @router.callback_query(ConflictCB.filter(F.action == "open"))
-    async def open_conflict(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession) -> None:
-        await _show(query, user, session, callback_data.id)
+    @router.callback_query(ConflictCB.filter(F.action == "open"), flags=loads("conflict"))
+    async def open_conflict(query: CallbackQuery, conflict: Conflict, session: AsyncSession) -> None:
+        await _show(query, session, conflict)
 
-    @router.callback_query(ConflictCB.filter(F.action.in_({"echo", "echo_feed", "snooze"})))
-    async def act(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession,
-                  services: Services) -> None:  # fmt: skip
-        conflict = await conflict_actions.conflict_for(session, user, callback_data.id, manage=True)
-        if conflict is None or conflict.status != "open":
-            await expired(query)
-            return
+    @router.callback_query(ConflictCB.filter(F.action.in_({"echo", "echo_feed", "snooze"})), flags=OPEN_TO_MANAGE)
+    async def act(query: CallbackQuery, callback_data: ConflictCB, conflict: Conflict, user: User,
+                  session: AsyncSession, services: Services) -> None:  # fmt: skip
         now = services.clock()
         if callback_data.action == "echo":
             await conflict_actions.mark_echo(session, conflict, user=user, now=now)
@@ -60,15 +58,10 @@ def get_router() -> Router:
         else:
             await conflict_actions.snooze(session, conflict, user=user, now=now)
             done = _("Snoozed for 24 hours. I will remind you if it is still open.")
-        await _show(query, user, session, conflict.id, notice=done)
+        await _show(query, session, conflict, notice=done)
 
-    @router.callback_query(ConflictCB.filter(F.action == "resolve"))
-    async def resolve_ask(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession,
-                          state: FSMContext) -> None:  # fmt: skip
-        conflict = await conflict_actions.conflict_for(session, user, callback_data.id, manage=True)
-        if conflict is None or conflict.status != "open":
-            await expired(query)
-            return
+    @router.callback_query(ConflictCB.filter(F.action == "resolve"), flags=OPEN_TO_MANAGE)
+    async def resolve_ask(query: CallbackQuery, conflict: Conflict, state: FSMContext) -> None:
         await state.set_state(ResolveConflict.note)
         await state.set_data({"conflict_id": conflict.id})
         await query.answer()
@@ -114,13 +107,7 @@ async def _list(target: Message | CallbackQuery, user: User, session: AsyncSessi
     await edit_or_answer(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def _show(
-    query: CallbackQuery, user: User, session: AsyncSession, conflict_id: int, *, notice: str | None = None
-) -> None:
-    conflict = await conflict_actions.conflict_for(session, user, conflict_id)
-    if conflict is None:
-        await expired(query)
-        return
+async def _show(query: CallbackQuery, session: AsyncSession, conflict: Conflict, *, notice: str | None = None) -> None:
     prop = await session.get(Property, conflict.property_id)
     assert prop is not None
     a, b = await conflict_actions.stays_of(session, conflict)

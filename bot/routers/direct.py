@@ -17,9 +17,10 @@ from bot.i18n import _
 from bot.keyboards.callbacks import BookingCB, DayCB, KindCB, PropertyCB
 from bot.keyboards.common import BACK, button, dialog_nav, only_menu, yes_no
 from bot.keyboards.datepicker import date_picker
+from bot.middlewares.lookup import loads
 from bot.routers.bookings import show_card
 from bot.routers.datepick import picked_day, turn_month
-from bot.routers.replies import edit_or_answer, expired
+from bot.routers.replies import edit_or_answer
 from bot.services import Services
 from bot.states import MoveStay, NewStay
 from bot.views.bookings import OVERLAP_DATES, OVERLAP_SAVE, overlap_keyboard, overlap_question
@@ -31,6 +32,8 @@ from domain.inputs import InputError, parse_date, parse_text, validate_stay
 from domain.properties import property_for, property_today, visible_property_ids
 from storage.models import Booking, Property, User
 
+LIVE_DIRECT = loads("booking", manage=True, check=lambda booking, _user: booking.source == "direct"
+                    and booking.status == "active")  # fmt: skip  # only a live direct booking moves or cancels
 DATE_STEPS = (NewStay.check_in, NewStay.check_out, MoveStay.check_in, MoveStay.check_out)  # the shared date picker
 
 
@@ -51,36 +54,23 @@ def get_router() -> Router:
         rows = [[button(f"🏠 {prop.name[:40]}", PropertyCB(id=prop.id, action="book"))] for prop in props]
         await message.answer(_("For which property?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
-    @router.callback_query(PropertyCB.filter(F.action == "book"))
-    async def choose_kind(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession,
-                          state: FSMContext) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
+    @router.callback_query(PropertyCB.filter(F.action == "book"), flags=loads("prop", manage=True))
+    async def choose_kind(query: CallbackQuery, prop: Property, state: FSMContext) -> None:
         await state.clear()
         await _ask_kind(query, prop)
 
-    @router.callback_query(KindCB.filter(F.action.in_({"reservation", "block"})))
-    async def ask_check_in(query: CallbackQuery, callback_data: KindCB, user: User, session: AsyncSession,
-                           state: FSMContext, services: Services) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
+    @router.callback_query(KindCB.filter(F.action.in_({"reservation", "block"})), flags=loads("prop", manage=True))
+    async def ask_check_in(query: CallbackQuery, prop: Property, callback_data: KindCB, state: FSMContext,
+                           services: Services) -> None:  # fmt: skip
         today = property_today(prop, services.clock())
         await state.set_state(NewStay.check_in)
         data = {"property_id": prop.id, "kind": callback_data.action, "earliest": today.isoformat()}
         await state.set_data(data)
         await edit_or_answer(query, _first_day_question(data), date_picker(today.year, today.month, earliest=today))
 
-    @router.callback_query(BookingCB.filter(F.action == "move"))
-    async def move_start(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
-                         state: FSMContext, services: Services) -> None:  # fmt: skip
-        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
-        if booking is None or booking.source != "direct" or booking.status != "active":
-            await expired(query)
-            return
+    @router.callback_query(BookingCB.filter(F.action == "move"), flags=LIVE_DIRECT)
+    async def move_start(query: CallbackQuery, booking: Booking, session: AsyncSession, state: FSMContext,
+                         services: Services) -> None:  # fmt: skip
         prop = await session.get(Property, booking.property_id)
         assert prop is not None
         today = property_today(prop, services.clock())
@@ -182,23 +172,15 @@ def get_router() -> Router:
 
     # --- cancelling a direct booking ------------------------------------------------------------------------
 
-    @router.callback_query(BookingCB.filter(F.action == "cancel"))
-    async def cancel_ask(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession) -> None:
-        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
-        if booking is None or booking.source != "direct" or booking.status != "active":
-            await expired(query)
-            return
+    @router.callback_query(BookingCB.filter(F.action == "cancel"), flags=LIVE_DIRECT)
+    async def cancel_ask(query: CallbackQuery, booking: Booking) -> None:
         await edit_or_answer(query, _("Cancel this booking? {dates}").format(
             dates=stay_range(booking.check_in, booking.check_out)),
             yes_no(BookingCB(id=booking.id, action="cancel_yes"), BookingCB(id=booking.id)))  # fmt: skip
 
-    @router.callback_query(BookingCB.filter(F.action == "cancel_yes"))
-    async def cancel(query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession,
+    @router.callback_query(BookingCB.filter(F.action == "cancel_yes"), flags=LIVE_DIRECT)
+    async def cancel(query: CallbackQuery, booking: Booking, user: User, session: AsyncSession,
                      services: Services) -> None:  # fmt: skip
-        booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
-        if booking is None or booking.source != "direct" or booking.status != "active":
-            await expired(query)
-            return
         await bookings_service.cancel_direct(session, booking, user=user, now=services.clock())
         await edit_or_answer(query, _("Booking cancelled. Its nights are free again."), only_menu())
 

@@ -27,6 +27,7 @@ from bot.filters import Is
 from bot.i18n import LOCALES, _
 from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB, UploadCB
 from bot.keyboards.common import yes_no
+from bot.middlewares.lookup import loads
 from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
 from bot.views import documents as views
@@ -244,21 +245,14 @@ def get_router() -> Router:
             return
         await edit_or_answer(query, _("Which property?"), views.pick_property_keyboard(props))
 
-    @router.callback_query(DocSetupCB.filter(F.action == "open"))
-    async def setup(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                    state: FSMContext) -> None:  # fmt: skip
+    @router.callback_query(DocSetupCB.filter(F.action == "open"), flags=loads("prop", manage=True))
+    async def setup(query: CallbackQuery, prop: Property, session: AsyncSession, state: FSMContext) -> None:
         await state.clear()
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
         await _show_setup(query, session, prop)
 
-    @router.callback_query(DocSetupCB.filter(F.action == "info"))
-    async def info_ask(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                       state: FSMContext) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None or callback_data.key not in INFO_KEYS:
+    @router.callback_query(DocSetupCB.filter(F.action == "info"), flags=loads("prop", manage=True))
+    async def info_ask(query: CallbackQuery, prop: Property, callback_data: DocSetupCB, state: FSMContext) -> None:
+        if callback_data.key not in INFO_KEYS:
             await expired(query)
             return
         await state.set_state(DocumentDetail.value)

@@ -20,6 +20,7 @@ from bot.filters import Is
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import MenuCB, PropertyCB
 from bot.keyboards.common import BACK, dialog_nav, only_menu, yes_no
+from bot.middlewares.lookup import loads
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
 from bot.states import AddProperty, EditProperty
@@ -30,7 +31,7 @@ from domain import properties as props_service
 from domain.feeds import feeds_of
 from domain.inputs import InputError, parse_count, parse_currency, parse_email, parse_text, parse_time
 from domain.timezones import find_timezone
-from storage.models import User
+from storage.models import Property, User
 
 
 class OptCB(CallbackData, prefix="o"):
@@ -101,12 +102,8 @@ def get_router() -> Router:
     async def list_button(query: CallbackQuery, user: User, session: AsyncSession) -> None:
         await _list(query, user, session)
 
-    @router.callback_query(PropertyCB.filter(F.action == "open"))
-    async def open_card(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession) -> None:
-        prop = await props_service.property_for(session, user, callback_data.id)
-        if prop is None:
-            await expired(query)
-            return
+    @router.callback_query(PropertyCB.filter(F.action == "open"), flags=loads("prop"))
+    async def open_card(query: CallbackQuery, prop: Property, user: User, session: AsyncSession) -> None:
         can_manage = await props_service.property_for(session, user, prop.id, manage=True) is not None
         await edit_or_answer(query, property_card(prop, await feeds_of(session, prop.id)),
                              property_keyboard(prop, can_manage=can_manage))  # fmt: skip
@@ -173,24 +170,19 @@ def get_router() -> Router:
 
     # --- editing and archiving -----------------------------------------------------------------------------
 
-    @router.callback_query(PropertyCB.filter(F.action == "edit"))
-    async def edit_menu(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession) -> None:
-        prop = await props_service.property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
+    @router.callback_query(PropertyCB.filter(F.action == "edit"), flags=loads("prop", manage=True))
+    async def edit_menu(query: CallbackQuery, prop: Property) -> None:
         rows = [[InlineKeyboardButton(text=_(FIELD_LABELS[f]),
                                       callback_data=PropertyCB(id=prop.id, action=f"e_{f}").pack())]
                 for f in props_service.EDITABLE_FIELDS]  # fmt: skip
         rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=PropertyCB(id=prop.id).pack())])
         await edit_or_answer(query, _("Which field do you want to change?"), InlineKeyboardMarkup(inline_keyboard=rows))
 
-    @router.callback_query(PropertyCB.filter(F.action.startswith("e_")))
-    async def edit_field(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession,
-                         state: FSMContext, services: Services) -> None:  # fmt: skip
-        prop = await props_service.property_for(session, user, callback_data.id, manage=True)
+    @router.callback_query(PropertyCB.filter(F.action.startswith("e_")), flags=loads("prop", manage=True))
+    async def edit_field(query: CallbackQuery, callback_data: PropertyCB, prop: Property, state: FSMContext,
+                         services: Services) -> None:  # fmt: skip
         step = BY_FIELD.get(callback_data.action[2:])
-        if prop is None or step is None:
+        if step is None:
             await expired(query)
             return
         await state.set_state(EditProperty.value)
@@ -211,12 +203,8 @@ def get_router() -> Router:
             return
         await _save_edit(message, value, user, state, session, services)
 
-    @router.callback_query(PropertyCB.filter(F.action == "archive"))
-    async def archive_ask(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession) -> None:
-        prop = await props_service.property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
+    @router.callback_query(PropertyCB.filter(F.action == "archive"), flags=loads("prop", manage=True))
+    async def archive_ask(query: CallbackQuery, prop: Property) -> None:
         await edit_or_answer(
             query,
             _("Archive {name}? It stops syncing and leaves every list; its bookings and history are kept.").format(
@@ -225,13 +213,9 @@ def get_router() -> Router:
             yes_no(PropertyCB(id=prop.id, action="archive_yes"), PropertyCB(id=prop.id)),
         )
 
-    @router.callback_query(PropertyCB.filter(F.action == "archive_yes"))
-    async def archive(query: CallbackQuery, callback_data: PropertyCB, user: User, session: AsyncSession,
+    @router.callback_query(PropertyCB.filter(F.action == "archive_yes"), flags=loads("prop", manage=True))
+    async def archive(query: CallbackQuery, prop: Property, user: User, session: AsyncSession,
                       services: Services) -> None:  # fmt: skip
-        prop = await props_service.property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
         await props_service.archive_property(session, prop, user=user, now=services.clock())
         await edit_or_answer(query, _("Archived. Its data is kept."), only_menu())
 

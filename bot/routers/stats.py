@@ -16,6 +16,7 @@ from bot.i18n import _
 from bot.keyboards.callbacks import MenuCB
 from bot.keyboards.common import dialog_nav, only_menu
 from bot.keyboards.stats import StatsCB, figures_keyboard, picker_keyboard
+from bot.middlewares.lookup import loads
 from bot.routers.replies import clip, edit_or_answer, expired
 from bot.services import Services
 from bot.states import DefaultRate
@@ -65,13 +66,9 @@ def get_router() -> Router:
         await set_monthly_stats(session, user, not user.monthly_stats, now=services.clock())
         await _picker(query, user, session, chosen=callback_data.p)
 
-    @router.callback_query(StatsCB.filter(F.action == "rate"))
-    async def rate_ask(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession,
-                       state: FSMContext) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.p, manage=True)
-        if prop is None or not may_see_numbers(user):
-            await expired(query)
-            return
+    @router.callback_query(StatsCB.filter(F.action == "rate"),
+                           flags=loads("prop", manage=True, field="p", check=lambda _prop, user: may_see_numbers(user)))
+    async def rate_ask(query: CallbackQuery, prop: Property, state: FSMContext) -> None:  # fmt: skip
         await state.set_state(DefaultRate.value)
         await state.update_data(property_id=prop.id)
         await edit_or_answer(query, views.rate_question(prop), dialog_nav(back=False))
