@@ -86,15 +86,10 @@ def _templates(services: Services) -> Path:
     return templates_dir(services.settings.templates_dir)
 
 
-async def _template_target(query: CallbackQuery, callback_data: DocSetupCB, user: User,
-                           session: AsyncSession) -> tuple[Property, str, str] | None:  # fmt: skip
-    """The property, document kind and language a template button is about, if this user manages the property and
-    the kind and language exist; otherwise the button has expired (callback data is never trusted)."""
-    prop = await property_for(session, user, callback_data.id, manage=True)
-    if prop is None or callback_data.key not in KINDS or callback_data.lang not in LOCALES:
-        await expired(query)
-        return None
-    return prop, callback_data.key, callback_data.lang
+# A template button names a property this person manages, a document kind and a language that exist; any other
+# (old or forged) matches no handler and is answered as expired.
+TEMPLATE = F.key.in_(KINDS) & F.lang.in_(LOCALES)
+MANAGED_PROPERTY = loads("prop", manage=True)
 
 
 def _is_word_file(message: Message) -> bool:
@@ -245,12 +240,12 @@ def get_router() -> Router:
             return
         await edit_or_answer(query, _("Which property?"), views.pick_property_keyboard(props))
 
-    @router.callback_query(DocSetupCB.filter(F.action == "open"), flags=loads("prop", manage=True))
+    @router.callback_query(DocSetupCB.filter(F.action == "open"), flags=MANAGED_PROPERTY)
     async def setup(query: CallbackQuery, prop: Property, session: AsyncSession, state: FSMContext) -> None:
         await state.clear()
         await _show_setup(query, session, prop)
 
-    @router.callback_query(DocSetupCB.filter(F.action == "info"), flags=loads("prop", manage=True))
+    @router.callback_query(DocSetupCB.filter(F.action == "info"), flags=MANAGED_PROPERTY)
     async def info_ask(query: CallbackQuery, prop: Property, callback_data: DocSetupCB, state: FSMContext) -> None:
         if callback_data.key not in INFO_KEYS:
             await expired(query)
@@ -287,43 +282,35 @@ def get_router() -> Router:
         await query.answer()
         await _save_info(query, user, session, state, services, data, "")
 
-    @router.callback_query(DocSetupCB.filter(F.action == "tpl"))
-    async def template_screen(query: CallbackQuery, callback_data: DocSetupCB, user: User,
+    @router.callback_query(DocSetupCB.filter((F.action == "tpl") & TEMPLATE), flags=MANAGED_PROPERTY)
+    async def template_screen(query: CallbackQuery, callback_data: DocSetupCB, prop: Property,
                               session: AsyncSession) -> None:  # fmt: skip
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
+        kind, locale = callback_data.key, callback_data.lang
         upload = (await service.active_uploads(session, prop.id)).get((kind, locale))
         await edit_or_answer(query, views.template_text(prop, kind, locale, upload),
                              views.template_keyboard(prop.id, kind, locale, custom=upload is not None))  # fmt: skip
 
-    @router.callback_query(DocSetupCB.filter(F.action == "get"))
-    async def download_template(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                                services: Services, bot: Bot) -> None:  # fmt: skip
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
+    @router.callback_query(DocSetupCB.filter((F.action == "get") & TEMPLATE), flags=MANAGED_PROPERTY)
+    async def download_template(query: CallbackQuery, callback_data: DocSetupCB, prop: Property,
+                                session: AsyncSession, services: Services, bot: Bot) -> None:  # fmt: skip
+        kind, locale = callback_data.key, callback_data.lang
         source = await service.active_template(session, prop.id, kind, locale, _templates(services))
         await query.answer()
         name = template_file_name(kind, locale, source.version)
         await bot.send_document(_chat_id(query), BufferedInputFile(source.content, filename=name),
                                 caption=f"📄 {views.kind_name(kind)} ({views.LANGUAGE_NAMES[locale]})")  # fmt: skip
 
-    @router.callback_query(DocSetupCB.filter(F.action == "revert"))
-    async def revert_ask(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession) -> None:
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
+    @router.callback_query(DocSetupCB.filter((F.action == "revert") & TEMPLATE), flags=MANAGED_PROPERTY)
+    async def revert_ask(query: CallbackQuery, callback_data: DocSetupCB, prop: Property) -> None:
+        kind, locale = callback_data.key, callback_data.lang
         await edit_or_answer(query, views.revert_text(prop, kind, locale), yes_no(
             DocSetupCB(id=prop.id, action="revert_yes", key=kind, lang=locale),
             DocSetupCB(id=prop.id, action="tpl", key=kind, lang=locale)))  # fmt: skip
 
-    @router.callback_query(DocSetupCB.filter(F.action == "revert_yes"))
-    async def revert(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                     services: Services) -> None:  # fmt: skip
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
+    @router.callback_query(DocSetupCB.filter((F.action == "revert_yes") & TEMPLATE), flags=MANAGED_PROPERTY)
+    async def revert(query: CallbackQuery, callback_data: DocSetupCB, prop: Property, user: User,
+                     session: AsyncSession, services: Services) -> None:  # fmt: skip
+        kind, locale = callback_data.key, callback_data.lang
         await service.revert_template(session, prop, kind, locale, user=user, now=services.clock())
         await edit_or_answer(query, views.reverted_text(kind, locale),
                              views.template_keyboard(prop.id, kind, locale, custom=False))  # fmt: skip
