@@ -26,66 +26,83 @@ LIST_LIMIT = 15
 OPEN_TO_MANAGE = loads("conflict", manage=True, check=lambda conflict, _user: conflict.status == "open")
 
 
+async def list_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+    await _list(message, user, session, services)
+
+
+async def list_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+    await _list(query, user, session, services)
+
+
+async def open_conflict(query: CallbackQuery, conflict: Conflict, session: AsyncSession) -> None:
+    await _show(query, session, conflict)
+
+
+async def act(
+    query: CallbackQuery,
+    callback_data: ConflictCB,
+    conflict: Conflict,
+    user: User,
+    session: AsyncSession,
+    services: Services,
+) -> None:
+    now = services.clock()
+    if callback_data.action == "echo":
+        await conflict_actions.mark_echo(session, conflict, user=user, now=now)
+        done = _("Marked as an echo: it will not page again for these dates.")
+    elif callback_data.action == "echo_feed":
+        feed = await conflict_actions.mark_feed_echo(session, conflict, user=user, now=now)
+        if feed is not None:
+            done = _("This calendar's blocks are now treated as echoes.")
+        else:
+            await conflict_actions.mark_echo(session, conflict, user=user, now=now)
+            done = _("Neither stay is a block from a calendar; marked this pair as an echo instead.")
+    else:
+        await conflict_actions.snooze(session, conflict, user=user, now=now)
+        done = _("Snoozed for 24 hours. I will remind you if it is still open.")
+    await _show(query, session, conflict, notice=done)
+
+
+async def resolve_ask(query: CallbackQuery, conflict: Conflict, state: FSMContext) -> None:
+    await state.set_state(ResolveConflict.note)
+    await state.set_data({"conflict_id": conflict.id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("How was it resolved? Write a short note (e.g. guest moved to Apto 202)."),
+            reply_markup=dialog_nav(back=False),
+        )
+
+
+async def resolve(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services) -> None:
+    try:
+        note = parse_text(message.text or "", max_length=conflict_actions.NOTE_MAX)
+    except InputError as error:
+        await message.answer(input_error(error))
+        return
+    conflict = await conflict_actions.conflict_for(session, user, (await state.get_data())["conflict_id"], manage=True)
+    await state.clear()
+    if conflict is None or conflict.status != "open":
+        await message.answer(_("This conflict is no longer open."), reply_markup=only_menu())
+        return
+    await conflict_actions.resolve(session, conflict, note, user=user, now=services.clock())
+    done = _("Resolved. It comes back only if more nights become contested.")
+    await message.answer(done, reply_markup=only_menu())
+
+
 def get_router() -> Router:
     router = Router(name="conflicts")
 
-    @router.message(Command("conflicts"))
-    async def list_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
-        await _list(message, user, session, services)
-
-    @router.callback_query(MenuCB.filter(F.to == "conflicts"))
-    async def list_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
-        await _list(query, user, session, services)
-
-    @router.callback_query(ConflictCB.filter(F.action == "open"), flags=loads("conflict"))
-    async def open_conflict(query: CallbackQuery, conflict: Conflict, session: AsyncSession) -> None:
-        await _show(query, session, conflict)
-
-    @router.callback_query(ConflictCB.filter(F.action.in_({"echo", "echo_feed", "snooze"})), flags=OPEN_TO_MANAGE)
-    async def act(query: CallbackQuery, callback_data: ConflictCB, conflict: Conflict, user: User,
-                  session: AsyncSession, services: Services) -> None:  # fmt: skip
-        now = services.clock()
-        if callback_data.action == "echo":
-            await conflict_actions.mark_echo(session, conflict, user=user, now=now)
-            done = _("Marked as an echo: it will not page again for these dates.")
-        elif callback_data.action == "echo_feed":
-            feed = await conflict_actions.mark_feed_echo(session, conflict, user=user, now=now)
-            if feed is not None:
-                done = _("This calendar's blocks are now treated as echoes.")
-            else:
-                await conflict_actions.mark_echo(session, conflict, user=user, now=now)
-                done = _("Neither stay is a block from a calendar; marked this pair as an echo instead.")
-        else:
-            await conflict_actions.snooze(session, conflict, user=user, now=now)
-            done = _("Snoozed for 24 hours. I will remind you if it is still open.")
-        await _show(query, session, conflict, notice=done)
-
-    @router.callback_query(ConflictCB.filter(F.action == "resolve"), flags=OPEN_TO_MANAGE)
-    async def resolve_ask(query: CallbackQuery, conflict: Conflict, state: FSMContext) -> None:
-        await state.set_state(ResolveConflict.note)
-        await state.set_data({"conflict_id": conflict.id})
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.answer(_("How was it resolved? Write a short note (e.g. guest moved to Apto 202)."),
-                                       reply_markup=dialog_nav(back=False))  # fmt: skip
-
-    @router.message(StateFilter(ResolveConflict.note), Is(F.text))
-    async def resolve(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                      services: Services) -> None:  # fmt: skip
-        try:
-            note = parse_text(message.text or "", max_length=conflict_actions.NOTE_MAX)
-        except InputError as error:
-            await message.answer(input_error(error))
-            return
-        conflict = await conflict_actions.conflict_for(session, user, (await state.get_data())["conflict_id"],
-                                                       manage=True)  # fmt: skip
-        await state.clear()
-        if conflict is None or conflict.status != "open":
-            await message.answer(_("This conflict is no longer open."), reply_markup=only_menu())
-            return
-        await conflict_actions.resolve(session, conflict, note, user=user, now=services.clock())
-        done = _("Resolved. It comes back only if more nights become contested.")
-        await message.answer(done, reply_markup=only_menu())
+    router.message.register(list_command, Command("conflicts"))
+    router.callback_query.register(list_button, MenuCB.filter(F.to == "conflicts"))
+    router.callback_query.register(open_conflict, ConflictCB.filter(F.action == "open"), flags=loads("conflict"))
+    router.callback_query.register(
+        act,
+        ConflictCB.filter(F.action.in_({"echo", "echo_feed", "snooze"})),
+        flags=OPEN_TO_MANAGE,
+    )
+    router.callback_query.register(resolve_ask, ConflictCB.filter(F.action == "resolve"), flags=OPEN_TO_MANAGE)
+    router.message.register(resolve, StateFilter(ResolveConflict.note), Is(F.text))
 
     return router
 
