@@ -120,14 +120,8 @@ async def fill_menu(query: CallbackQuery, booking: Booking) -> None:
     await edit_or_answer(query, _("What do you want to fill in?"), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def fill_ask(
-    query: CallbackQuery, callback_data: BookingCB, user: User, session: AsyncSession, state: FSMContext
-) -> None:
+async def fill_ask(query: CallbackQuery, callback_data: BookingCB, booking: Booking, state: FSMContext) -> None:
     field = callback_data.action[2:]
-    booking = await bookings_service.booking_for(session, user, callback_data.id, manage=True)
-    if booking is None or field not in DETAILS:
-        await expired(query)
-        return
     await state.set_state(FillDetail.value)
     await state.set_data({"booking_id": booking.id, "field": field})
     await edit_or_answer(query, _(DETAILS[field][0]), _back_to(booking.id, "fill"))
@@ -218,7 +212,9 @@ def get_router() -> Router:
 
     router.callback_query.register(open_card, BookingCB.filter(F.action == "open"))
     router.callback_query.register(fill_menu, BookingCB.filter(F.action == "fill"), flags=loads("booking", manage=True))
-    router.callback_query.register(fill_ask, BookingCB.filter(F.action.startswith("f_")))
+    router.callback_query.register(
+        fill_ask, BookingCB.filter(F.action.in_({f"f_{name}" for name in DETAILS})), flags=loads("booking", manage=True)
+    )
     router.message.register(fill_value, StateFilter(FillDetail.value), Is(F.text))
     router.callback_query.register(
         guest_ask,

@@ -89,6 +89,7 @@ def _templates(services: Services) -> Path:
 # (old or forged) matches no handler and is answered as expired.
 TEMPLATE = F.key.in_(KINDS) & F.lang.in_(LOCALES)
 MANAGED_PROPERTY = loads("prop", manage=True)
+STAY = loads("booking", manage=True, check=lambda booking, _user: booking.kind not in ("block", "window"))
 
 
 def _is_word_file(message: Message) -> bool:
@@ -153,12 +154,7 @@ async def menu(
     )
 
 
-async def choose_format(
-    query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, services: Services
-) -> None:
-    if callback_data.kind not in KINDS or await _managed(session, user, callback_data.id) is None:
-        await expired(query)
-        return
+async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, services: Services) -> None:
     await edit_or_answer(
         query,
         views.format_text(callback_data.kind),
@@ -457,7 +453,7 @@ def get_router() -> Router:
 
     router.message.register(document_command, Command("document", "documents"))
     router.callback_query.register(menu, DocCB.filter(F.action == "menu"))
-    router.callback_query.register(choose_format, DocCB.filter(F.action == "kind"))
+    router.callback_query.register(choose_format, DocCB.filter((F.action == "kind") & F.kind.in_(KINDS)), flags=STAY)
     router.callback_query.register(make, DocCB.filter(F.action == "make"))
     router.message.register(answer, StateFilter(DocumentDialog.answer), Is(F.text & ~F.text.startswith("/")))
     router.callback_query.register(skip, StateFilter(DocumentDialog.answer), DocCB.filter(F.action == "skip"))
