@@ -26,6 +26,7 @@ from bot.bot_api import JsonSession
 from bot.commands import publish_commands
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import UnitOfWorkMiddleware
+from bot.middlewares.lookup import LookupMiddleware
 from bot.middlewares.metrics import UpdateMetrics
 from bot.routers import get_routers
 from bot.routers.documents import pdf_converter
@@ -121,6 +122,7 @@ def build_dispatcher(services: Services) -> Dispatcher:
     )
     for observer in (dp.message, dp.callback_query):  # inner: applies to every included router's handlers
         observer.middleware(UpdateMetrics())
+    dp.callback_query.middleware(LookupMiddleware())  # loads what a button names, with the access check
     dp.include_routers(*get_routers())
     dp.errors.register(on_error)
     return dp

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from domain.calendar.reconcile import Policy
 from domain.feed_sync import HealthPolicy
+from domain.time import person_today
 from jobs.clock import Clock, utc_now
 from jobs.delivery import Wakeup
 from jobs.fetch import FeedFetcher, FetchConfig
 from jobs.sync import FeedSyncer, SyncSchedule
 from storage.db import create_engine, is_sqlite, session_factory
+from storage.models import User
 
 
 @dataclass
@@ -43,6 +46,15 @@ class Services:
     mail_wakeup: Wakeup = field(default_factory=Wakeup)  # call after queuing mails: the mail job starts at once
     # Webhook mode: takes one update as Telegram posted it (set by the Application once the bot runs).
     webhook: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+
+    @property
+    def default_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.default_timezone)
+
+    async def today_for(self, session: AsyncSession, user: User) -> date:
+        """The date it is now for this person, in their zone (domain.time.person_today): what /today, /upcoming,
+        /free, /documents and /stats start from, the same day as their morning summary."""
+        return await person_today(session, user, self.clock(), self.default_zone)
 
 
 def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:

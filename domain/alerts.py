@@ -8,19 +8,19 @@ an alert was queued (quiet hours switched off, a kind turned off) still takes ef
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.time import local_instant
 from storage.models import AuditLog, Outbox, Property, PropertyAccess, User
 from storage.repositories import ALERT_ROLES
 
@@ -128,24 +128,6 @@ def toggled(alert_kinds: Sequence[Any] | None, preference: str) -> list[str] | N
 # --- time ---------------------------------------------------------------------------------------------------
 
 
-def zone_or(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    if not name:
-        return default
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return default
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a wall-clock time on a local day.
-
-    In a daylight-saving gap (02:30 on the spring-forward night) the old offset applies, which lands just after
-    the gap; an ambiguous time (the autumn night) means its first occurrence.
-    """
-    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
 def quiet_until(now: datetime, start: time | None, end: time | None, zone: ZoneInfo) -> datetime | None:
     """The end of the quiet period `now` falls in (UTC), or None when it is not quiet. Handles 22:00-07:00 spans."""
     if start is None or end is None or start == end:
@@ -161,17 +143,6 @@ def quiet_until(now: datetime, start: time | None, end: time | None, zone: ZoneI
         return None
     until = local_instant(end_day, end, zone)
     return until if until > now else None
-
-
-def user_zone(own: str | None, property_zones: Sequence[str], default: ZoneInfo) -> ZoneInfo:
-    """A person's time zone: their own if they set one, else the most common one of their properties (hosts mostly
-    live where they rent), else the installation's default."""
-    if own:
-        return zone_or(own, default)
-    if property_zones:
-        name, _count = Counter(property_zones).most_common(1)[0]
-        return zone_or(name, default)
-    return default
 
 
 # --- the decision for one outbox row --------------------------------------------------------------------------
@@ -267,31 +238,6 @@ async def key_exists(session: AsyncSession, key: str) -> bool:
     return bool(await session.scalar(select(exists().where(Outbox.idempotency_key == key))))
 
 
-async def property_zones_by_user(session: AsyncSession, users: Sequence[User]) -> dict[int, list[str]]:
-    """The time zones of the properties each user can see (any role), for user_zone()."""
-    result: dict[int, list[str]] = {user.id: [] for user in users}
-    if any(user.role == "owner" for user in users):
-        every = list((await session.scalars(select(Property.timezone).where(Property.archived_at.is_(None)))).all())
-        for user in users:
-            if user.role == "owner":
-                result[user.id] = every
-    others = [user.id for user in users if user.role != "owner"]
-    if others:
-        rows = await session.execute(
-            select(PropertyAccess.user_id, Property.timezone)
-            .join(Property, Property.id == PropertyAccess.property_id)
-            .where(PropertyAccess.user_id.in_(others), Property.archived_at.is_(None))
-        )
-        for user_id, zone in rows:
-            result[user_id].append(zone)
-    return result
-
-
-async def zones_for(session: AsyncSession, users: Sequence[User], default: ZoneInfo) -> dict[int, ZoneInfo]:
-    by_user = await property_zones_by_user(session, users)
-    return {user.id: user_zone(user.timezone, by_user.get(user.id, []), default) for user in users}
-
-
 async def receives_alerts(session: AsyncSession, user: User) -> bool:
     """Owners, and people given a property as manager or viewer; cleaners only get turnovers."""
     if user.role == "owner":
@@ -351,6 +297,14 @@ async def set_quiet_hours(session: AsyncSession, user: User, preset: str | None,
         )
         .values(not_before=None)
     )
+
+
+async def set_own_zone(session: AsyncSession, user: User, zone: str | None, *, now: datetime) -> None:
+    """The person's own time zone, or None: follow their properties (domain.time.user_zone)."""
+    if zone is not None:
+        ZoneInfo(zone)  # raises on a name that is no zone
+    _audit(session, user, "user.timezone", user.timezone, zone, now)
+    user.timezone = zone
 
 
 async def set_summary_hour(session: AsyncSession, user: User, hour: int | None, *, now: datetime) -> None:

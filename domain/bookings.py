@@ -13,7 +13,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.conflict_check import ConflictEvent, check_property
-from domain.properties import audit, manages, property_today, visible
+from domain.properties import audit, manages, visible
+from domain.time import property_today
 from storage.models import Booking, BookingChange, Feed, Guest, Property, User, hosted
 
 GUEST_KINDS = ("reservation", "tentative")

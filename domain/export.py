@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.export import ExportStay, Target, feed_etag, render_feed, select_stays
 from domain.calendar.model import Kind
-from domain.properties import new_export_token, property_for, property_today, visible_property_ids
+from domain.properties import new_export_token, property_for, visible_property_ids
+from domain.time import property_today
 from storage.models import LIVE_STATUSES, AuditLog, Booking, Property, User
 
 _TOKEN_RE = re.compile(r"([1-9][0-9]{0,9})-([A-Za-z0-9_-]{32})")  # new_export_token: 24 bytes = 32 characters

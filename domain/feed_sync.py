@@ -31,7 +31,7 @@ from domain.calendar.parse import ParseCache, parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
 from domain.conflict_check import ConflictEvent, check_property
 from domain.outbox import PropertyAlerts
-from domain.properties import property_today
+from domain.time import property_today
 from domain.turnovers import refresh_turnovers
 from storage import repositories
 from storage.models import Booking, BookingChange, Feed, Property, SyncRun

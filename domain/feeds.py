@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar.classify import detect_platform
-from domain.properties import audit
+from domain.properties import audit, property_for
 from storage.models import LIVE_STATUSES, Booking, Feed, Property, User
 
 MAX_URL_LENGTH = 2000
@@ -21,6 +21,14 @@ class FeedError(ValueError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code  # invalid_url | duplicate | too_many
+
+
+async def feed_for(session: AsyncSession, user: User, feed_id: int, *, manage: bool = False) -> Feed | None:
+    """The calendar if this user may see (or change) its property; None for any other reason."""
+    feed = await session.get(Feed, feed_id)
+    if feed is None or await property_for(session, user, feed.property_id, manage=manage) is None:
+        return None
+    return feed
 
 
 def normalize_url(text: str) -> str:

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.alerts import AlertKind, add_outbox_rows, key_exists, local_instant, outbox_row, zones_for
+from domain.alerts import AlertKind, add_outbox_rows, key_exists, outbox_row
 from domain.stats import Period, month_start, report_to_raw
 from domain.stats_service import load_report, stats_properties
 from domain.summary import GRACE
+from domain.time import local_instant, zones_for
 from storage.models import User
 
 DEFAULT_HOUR = 8

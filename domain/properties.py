@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -152,8 +151,3 @@ async def audit(
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, time) else value
-
-
-def property_today(prop: Property, now: datetime) -> date:
-    """The date it is at the property now: stays are in the property's local dates."""
-    return now.astimezone(ZoneInfo(prop.timezone)).date()

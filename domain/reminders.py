@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.alerts import add_outbox_rows, local_instant, outbox_row, wants
+from domain.alerts import add_outbox_rows, outbox_row, wants
+from domain.time import local_instant
 from storage import repositories
 from storage.models import Booking, Property, User, hosted
 

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.alerts import add_outbox_rows, key_exists, local_instant, outbox_row, visible_alert_property_ids, zones_for
+from domain.alerts import add_outbox_rows, key_exists, outbox_row, visible_alert_property_ids
 from domain.conflicts import ALERTING
+from domain.time import local_instant, zones_for
 from storage.models import Booking, Conflict, Feed, Property, User, hosted
 
 GRACE = timedelta(hours=3)  # started late (the process was down at the hour): still worth sending until then

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import add_outbox_rows, outbox_row
+from domain.time import property_today
 from storage.models import Booking, Outbox, Property, PropertyAccess, TurnoverMessage, User, hosted
 
 log = logging.getLogger("lumina.turnovers")
@@ -140,7 +140,7 @@ async def refresh_turnovers(
     if not cleaners:
         return 0
     if today is None:
-        today = now.astimezone(ZoneInfo(prop.timezone)).date()
+        today = property_today(prop, now)
     live = (
         await session.scalars(
             select(Booking).where(

@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from domain import alerts
+from domain.time import zones_for
 from jobs.clock import Clock, utc_now
 from jobs.metrics import ALERTS
 from jobs.ratelimit import SendLimits, TooLong
@@ -478,7 +479,7 @@ class Delivery:
         now = self._mono()
         stale = {u.id: u for u in users if u.id not in self._zones or self._zones[u.id][1] < now}
         if stale:
-            for user_id, zone in (await alerts.zones_for(session, list(stale.values()), self._default_zone)).items():
+            for user_id, zone in (await zones_for(session, list(stale.values()), self._default_zone)).items():
                 self._zones[user_id] = (zone, now + 300)
         return {u.id: self._zones[u.id][0] for u in users}
 

@@ -34,7 +34,7 @@ from domain.documents.pdf import PdfConverter, PdfError
 from domain.mail import building
 from domain.mail.config import SmtpConfig
 from domain.mail.message import build_message
-from domain.properties import property_today
+from domain.time import property_today
 from jobs.clock import Clock, utc_now
 from jobs.smtp import SmtpFailure, SmtpResult, send_message
 from storage.models import Booking, MailOutbox, Property, hosted

@@ -202,3 +202,23 @@ async def claim_occurrence(session: AsyncSession, job: str, occurrence: str) -> 
     except IntegrityError:
         return False  # another instance inserted it first
     return True
+
+
+async def property_zones_by_user(session: AsyncSession, users: Sequence[User]) -> dict[int, list[str]]:
+    """The time zones of the properties each user can see (any role), for user_zone()."""
+    result: dict[int, list[str]] = {user.id: [] for user in users}
+    if any(user.role == "owner" for user in users):
+        every = list((await session.scalars(select(Property.timezone).where(Property.archived_at.is_(None)))).all())
+        for user in users:
+            if user.role == "owner":
+                result[user.id] = every
+    others = [user.id for user in users if user.role != "owner"]
+    if others:
+        rows = await session.execute(
+            select(PropertyAccess.user_id, Property.timezone)
+            .join(Property, Property.id == PropertyAccess.property_id)
+            .where(PropertyAccess.user_id.in_(others), Property.archived_at.is_(None))
+        )
+        for user_id, zone in rows:
+            result[user_id].append(zone)
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -13,8 +15,9 @@ from storage.models import User
 
 
 class SettingsCB(CallbackData, prefix="set"):
-    action: str  # menu | kind | quiet | summary
-    value: str = ""  # kind: a preference; quiet: a preset key or "off"; summary: an hour or "off"; "": the submenu
+    action: str  # menu | kind | quiet | summary | zone
+    value: str = ""  # kind: a preference; quiet: a preset key or "off"; summary: an hour or "off"; zone: a zone or
+    # "auto"; "": the submenu
 
 
 def preference_label(preference: str) -> str:
@@ -41,7 +44,11 @@ def summary_label(user: User) -> str:
     return _("off") if user.summary_hour is None else f"{user.summary_hour:02d}:00"
 
 
-def settings_keyboard(user: User, *, alerts: bool) -> InlineKeyboardMarkup:
+def zone_label(user: User, zone: ZoneInfo) -> str:
+    return user.timezone or _("automatic, {zone}").format(zone=zone.key)
+
+
+def settings_keyboard(user: User, *, alerts: bool, zone: ZoneInfo) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     sizes = []
     if alerts:
@@ -62,8 +69,11 @@ def settings_keyboard(user: User, *, alerts: bool) -> InlineKeyboardMarkup:
             callback_data=SettingsCB(action="summary"),
         )
         sizes.append(1)
+    builder.button(
+        text=_("🕒 Time zone: {value}").format(value=zone_label(user, zone)), callback_data=SettingsCB(action="zone")
+    )
     builder.button(text=_("☰ Menu"), callback_data=MenuCB(to="menu"))
-    sizes.append(1)
+    sizes += [1, 1]
     builder.adjust(*sizes)
     return builder.as_markup()
 
@@ -78,6 +88,18 @@ def quiet_keyboard(user: User) -> InlineKeyboardMarkup:
     builder.button(text=off + _("No quiet hours"), callback_data=SettingsCB(action="quiet", value="off"))
     builder.button(text=_("⬅️ Back"), callback_data=SettingsCB(action="menu"))
     builder.adjust(len(QUIET_PRESETS), 1, 1)
+    return builder.as_markup()
+
+
+def zone_keyboard(user: User, choices: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for name in choices:
+        mark = "✓ " if user.timezone == name else ""
+        builder.button(text=mark + name, callback_data=SettingsCB(action="zone", value=name))
+    auto = "✓ " if user.timezone is None else ""
+    builder.button(text=auto + _("Automatic"), callback_data=SettingsCB(action="zone", value="auto"))
+    builder.button(text=_("⬅️ Back"), callback_data=SettingsCB(action="menu"))
+    builder.adjust(2, 1, 1)
     return builder.as_markup()
 
 

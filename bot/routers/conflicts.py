@@ -12,87 +12,97 @@ from bot.filters import Is
 from bot.i18n import _
 from bot.keyboards.callbacks import ConflictCB, MenuCB
 from bot.keyboards.common import button, dialog_nav, only_menu
-from bot.routers.replies import edit_or_answer, expired
+from bot.middlewares.lookup import loads
+from bot.routers.replies import edit_or_answer
 from bot.services import Services
 from bot.states import ResolveConflict
 from bot.views.conflicts import conflict_keyboard, conflict_text
 from bot.views.errors import input_error
 from domain import conflict_actions
 from domain.inputs import InputError, parse_text
-from storage.models import Property, User
+from storage.models import Conflict, Property, User
 
 LIST_LIMIT = 15
+OPEN_TO_MANAGE = loads("conflict", manage=True, check=lambda conflict, _user: conflict.status == "open")
+
+
+async def list_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+    await _list(message, user, session, services)
+
+
+async def list_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+    await _list(query, user, session, services)
+
+
+async def open_conflict(query: CallbackQuery, conflict: Conflict, session: AsyncSession) -> None:
+    await _show(query, session, conflict)
+
+
+async def act(
+    query: CallbackQuery,
+    callback_data: ConflictCB,
+    conflict: Conflict,
+    user: User,
+    session: AsyncSession,
+    services: Services,
+) -> None:
+    now = services.clock()
+    if callback_data.action == "echo":
+        await conflict_actions.mark_echo(session, conflict, user=user, now=now)
+        done = _("Marked as an echo: it will not page again for these dates.")
+    elif callback_data.action == "echo_feed":
+        feed = await conflict_actions.mark_feed_echo(session, conflict, user=user, now=now)
+        if feed is not None:
+            done = _("This calendar's blocks are now treated as echoes.")
+        else:
+            await conflict_actions.mark_echo(session, conflict, user=user, now=now)
+            done = _("Neither stay is a block from a calendar; marked this pair as an echo instead.")
+    else:
+        await conflict_actions.snooze(session, conflict, user=user, now=now)
+        done = _("Snoozed for 24 hours. I will remind you if it is still open.")
+    await _show(query, session, conflict, notice=done)
+
+
+async def resolve_ask(query: CallbackQuery, conflict: Conflict, state: FSMContext) -> None:
+    await state.set_state(ResolveConflict.note)
+    await state.set_data({"conflict_id": conflict.id})
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            _("How was it resolved? Write a short note (e.g. guest moved to Apto 202)."),
+            reply_markup=dialog_nav(back=False),
+        )
+
+
+async def resolve(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services) -> None:
+    try:
+        note = parse_text(message.text or "", max_length=conflict_actions.NOTE_MAX)
+    except InputError as error:
+        await message.answer(input_error(error))
+        return
+    conflict = await conflict_actions.conflict_for(session, user, (await state.get_data())["conflict_id"], manage=True)
+    await state.clear()
+    if conflict is None or conflict.status != "open":
+        await message.answer(_("This conflict is no longer open."), reply_markup=only_menu())
+        return
+    await conflict_actions.resolve(session, conflict, note, user=user, now=services.clock())
+    done = _("Resolved. It comes back only if more nights become contested.")
+    await message.answer(done, reply_markup=only_menu())
 
 
 def get_router() -> Router:
     router = Router(name="conflicts")
 
-    @router.message(Command("conflicts"))
-    async def list_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
-        await _list(message, user, session, services)
-
-    @router.callback_query(MenuCB.filter(F.to == "conflicts"))
-    async def list_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
-        await _list(query, user, session, services)
-
-    @router.callback_query(ConflictCB.filter(F.action == "open"))
-    async def open_conflict(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession) -> None:
-        await _show(query, user, session, callback_data.id)
-
-    @router.callback_query(ConflictCB.filter(F.action.in_({"echo", "echo_feed", "snooze"})))
-    async def act(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession,
-                  services: Services) -> None:  # fmt: skip
-        conflict = await conflict_actions.conflict_for(session, user, callback_data.id, manage=True)
-        if conflict is None or conflict.status != "open":
-            await expired(query)
-            return
-        now = services.clock()
-        if callback_data.action == "echo":
-            await conflict_actions.mark_echo(session, conflict, user=user, now=now)
-            done = _("Marked as an echo: it will not page again for these dates.")
-        elif callback_data.action == "echo_feed":
-            feed = await conflict_actions.mark_feed_echo(session, conflict, user=user, now=now)
-            if feed is not None:
-                done = _("This calendar's blocks are now treated as echoes.")
-            else:
-                await conflict_actions.mark_echo(session, conflict, user=user, now=now)
-                done = _("Neither stay is a block from a calendar; marked this pair as an echo instead.")
-        else:
-            await conflict_actions.snooze(session, conflict, user=user, now=now)
-            done = _("Snoozed for 24 hours. I will remind you if it is still open.")
-        await _show(query, user, session, conflict.id, notice=done)
-
-    @router.callback_query(ConflictCB.filter(F.action == "resolve"))
-    async def resolve_ask(query: CallbackQuery, callback_data: ConflictCB, user: User, session: AsyncSession,
-                          state: FSMContext) -> None:  # fmt: skip
-        conflict = await conflict_actions.conflict_for(session, user, callback_data.id, manage=True)
-        if conflict is None or conflict.status != "open":
-            await expired(query)
-            return
-        await state.set_state(ResolveConflict.note)
-        await state.set_data({"conflict_id": conflict.id})
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.answer(_("How was it resolved? Write a short note (e.g. guest moved to Apto 202)."),
-                                       reply_markup=dialog_nav(back=False))  # fmt: skip
-
-    @router.message(StateFilter(ResolveConflict.note), Is(F.text))
-    async def resolve(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                      services: Services) -> None:  # fmt: skip
-        try:
-            note = parse_text(message.text or "", max_length=conflict_actions.NOTE_MAX)
-        except InputError as error:
-            await message.answer(input_error(error))
-            return
-        conflict = await conflict_actions.conflict_for(session, user, (await state.get_data())["conflict_id"],
-                                                       manage=True)  # fmt: skip
-        await state.clear()
-        if conflict is None or conflict.status != "open":
-            await message.answer(_("This conflict is no longer open."), reply_markup=only_menu())
-            return
-        await conflict_actions.resolve(session, conflict, note, user=user, now=services.clock())
-        done = _("Resolved. It comes back only if more nights become contested.")
-        await message.answer(done, reply_markup=only_menu())
+    router.message.register(list_command, Command("conflicts"))
+    router.callback_query.register(list_button, MenuCB.filter(F.to == "conflicts"))
+    router.callback_query.register(open_conflict, ConflictCB.filter(F.action == "open"), flags=loads("conflict"))
+    router.callback_query.register(
+        act,
+        ConflictCB.filter(F.action.in_({"echo", "echo_feed", "snooze"})),
+        flags=OPEN_TO_MANAGE,
+    )
+    router.callback_query.register(resolve_ask, ConflictCB.filter(F.action == "resolve"), flags=OPEN_TO_MANAGE)
+    router.message.register(resolve, StateFilter(ResolveConflict.note), Is(F.text))
 
     return router
 
@@ -114,13 +124,7 @@ async def _list(target: Message | CallbackQuery, user: User, session: AsyncSessi
     await edit_or_answer(target, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-async def _show(
-    query: CallbackQuery, user: User, session: AsyncSession, conflict_id: int, *, notice: str | None = None
-) -> None:
-    conflict = await conflict_actions.conflict_for(session, user, conflict_id)
-    if conflict is None:
-        await expired(query)
-        return
+async def _show(query: CallbackQuery, session: AsyncSession, conflict: Conflict, *, notice: str | None = None) -> None:
     prop = await session.get(Property, conflict.property_id)
     assert prop is not None
     a, b = await conflict_actions.stays_of(session, conflict)

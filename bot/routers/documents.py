@@ -13,7 +13,6 @@ import io
 import logging
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -27,6 +26,7 @@ from bot.filters import Is
 from bot.i18n import LOCALES, _
 from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB, UploadCB
 from bot.keyboards.common import yes_no
+from bot.middlewares.lookup import loads
 from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
 from bot.views import documents as views
@@ -85,15 +85,11 @@ def _templates(services: Services) -> Path:
     return templates_dir(services.settings.templates_dir)
 
 
-async def _template_target(query: CallbackQuery, callback_data: DocSetupCB, user: User,
-                           session: AsyncSession) -> tuple[Property, str, str] | None:  # fmt: skip
-    """The property, document kind and language a template button is about, if this user manages the property and
-    the kind and language exist; otherwise the button has expired (callback data is never trusted)."""
-    prop = await property_for(session, user, callback_data.id, manage=True)
-    if prop is None or callback_data.key not in KINDS or callback_data.lang not in LOCALES:
-        await expired(query)
-        return None
-    return prop, callback_data.key, callback_data.lang
+# A template button names a property this person manages, a document kind and a language that exist; any other
+# (old or forged) matches no handler and is answered as expired.
+TEMPLATE = F.key.in_(KINDS) & F.lang.in_(LOCALES)
+MANAGED_PROPERTY = loads("prop", manage=True)
+STAY = loads("booking", manage=True, check=lambda booking, _user: booking.kind not in ("block", "window"))
 
 
 def _is_word_file(message: Message) -> bool:
@@ -128,282 +124,380 @@ async def _managed(session: AsyncSession, user: User, booking_id: int) -> tuple[
     return (booking, prop) if prop is not None else None
 
 
+async def document_command(
+    message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    await state.clear()
+    managed = set(await visible_property_ids(session, user, manage=True))
+    if not managed:
+        await message.answer(views.no_manageable_properties())
+        return
+    today = await services.today_for(session, user)
+    entries, _total = await upcoming(session, user, today=today, offset=0, limit=50)
+    entries = [(p, b) for p, b in entries if p.id in managed][:COMMAND_BOOKINGS]
+    setup = DocSetupCB(id=next(iter(managed))) if len(managed) == 1 else DocSetupCB(id=0, action="pick")
+    await message.answer(views.command_text(len(entries)), reply_markup=views.command_keyboard(entries, setup))
+
+
+async def menu(
+    query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext
+) -> None:
+    await state.clear()
+    found = await _managed(session, user, callback_data.id)
+    if found is None:
+        await expired(query)
+        return
+    booking, prop = found
+    recent = await service.recent_documents(session, booking.id)
+    await edit_or_answer(
+        query, views.documents_menu(booking, prop, recent, tz=prop.timezone), views.documents_keyboard(booking, recent)
+    )
+
+
+async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, services: Services) -> None:
+    await edit_or_answer(
+        query,
+        views.format_text(callback_data.kind),
+        views.format_keyboard(callback_data.id, callback_data.kind, user.locale, pdf=pdf_available(services)),
+    )
+
+
+async def make(
+    query: CallbackQuery,
+    callback_data: DocCB,
+    user: User,
+    session: AsyncSession,
+    state: FSMContext,
+    services: Services,
+    bot: Bot,
+) -> None:
+    if callback_data.kind not in KINDS or callback_data.lang not in LOCALES or callback_data.fmt not in ("docx", "pdf"):
+        await expired(query)
+        return
+    if callback_data.fmt == "pdf" and not _converter(services).available:
+        await query.answer(views.pdf_unavailable(), show_alert=True)
+        return
+    await state.clear()
+    await _produce(
+        query,
+        user,
+        session,
+        state,
+        services,
+        bot,
+        booking_id=callback_data.id,
+        kind=callback_data.kind,
+        lang=callback_data.lang,
+        fmt=callback_data.fmt,
+    )
+
+
+async def answer(
+    message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services, bot: Bot
+) -> None:
+    data = await state.get_data()
+    need = Need.from_dict(data["need"])
+    tz = data.get("tz")
+    try:
+        value = parse_answer(need, message.text or "", country=country_of(tz))
+    except InputError as error:
+        await message.answer(
+            input_error(error) + "\n\n" + views.question(need, timezone=tz),
+            reply_markup=views.question_keyboard(data["booking_id"], need),
+        )
+        return
+    if need.key == "info" and need.info in TYPED_SECRETS:
+        await message.answer(await _forget_secret(message))
+    await _answer(message, user, session, state, services, bot, data, need, value)
+
+
+async def skip(
+    query: CallbackQuery,
+    callback_data: DocCB,
+    user: User,
+    session: AsyncSession,
+    state: FSMContext,
+    services: Services,
+    bot: Bot,
+) -> None:
+    data = await state.get_data()
+    need = Need.from_dict(data["need"])
+    if data["booking_id"] != callback_data.id or not need.skippable:
+        await expired(query)
+        return
+    await _answer(query, user, session, state, services, bot, data, need, "")  # _produce answers the query
+
+
+async def stop(query: CallbackQuery, callback_data: DocCB, state: FSMContext) -> None:
+    await state.clear()  # Stop, or Skip on a question that is no longer open
+    await edit_or_answer(query, views.stopped_text(), views.after_document_keyboard(callback_data.id))
+
+
+async def send_again(
+    query: CallbackQuery, callback_data: DocFileCB, user: User, session: AsyncSession, bot: Bot
+) -> None:
+    document = await service.document_for(session, user, callback_data.id)
+    if document is None:
+        await expired(query)
+        return
+    booking = await session.get(Booking, document.booking_id)
+    prop = await session.get(Property, booking.property_id) if booking else None
+    await query.answer()
+    info = service.DocumentInfo(document.id, document.kind, document.file_name, document.created_at)
+    await bot.send_document(
+        _chat_id(query),
+        BufferedInputFile(document.content, filename=document.file_name),
+        caption=views.sent_again_caption(info, prop.timezone if prop else "UTC"),
+        reply_markup=views.after_document_keyboard(document.booking_id),
+    )
+
+
+async def pick_property(query: CallbackQuery, user: User, session: AsyncSession) -> None:
+    managed = set(await visible_property_ids(session, user, manage=True))
+    props = [p for p in await visible_properties(session, user) if p.id in managed]
+    if not props:
+        await expired(query)
+        return
+    await edit_or_answer(query, _("Which property?"), views.pick_property_keyboard(props))
+
+
+async def setup(query: CallbackQuery, prop: Property, session: AsyncSession, state: FSMContext) -> None:
+    await state.clear()
+    await _show_setup(query, session, prop)
+
+
+async def info_ask(query: CallbackQuery, prop: Property, callback_data: DocSetupCB, state: FSMContext) -> None:
+    if callback_data.key not in INFO_KEYS:
+        await expired(query)
+        return
+    await state.set_state(DocumentDetail.value)
+    await state.set_data({"property_id": prop.id, "key": callback_data.key, "tz": prop.timezone})
+    await edit_or_answer(
+        query,
+        views.question(Need("info", info=callback_data.key), timezone=prop.timezone),
+        views.info_keyboard(prop.id, callback_data.key, skippable=callback_data.key in SKIPPABLE_INFO),
+    )
+
+
+async def info_typed(
+    message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    data = await state.get_data()
+    tz = data.get("tz")
+    try:
+        value = parse_info(data["key"], message.text or "", country=country_of(tz))
+    except InputError as error:
+        await message.answer(
+            input_error(error) + "\n\n" + views.question(Need("info", info=data["key"]), timezone=tz),
+            reply_markup=views.info_keyboard(data["property_id"], data["key"], skippable=data["key"] in SKIPPABLE_INFO),
+        )
+        return
+    saved = await _forget_secret(message) if data["key"] in TYPED_SECRETS else None
+    await _save_info(message, user, session, state, services, data, value, saved=saved)
+
+
+async def info_skip(
+    query: CallbackQuery,
+    callback_data: DocSetupCB,
+    user: User,
+    session: AsyncSession,
+    state: FSMContext,
+    services: Services,
+) -> None:
+    data = await state.get_data()
+    if data["property_id"] != callback_data.id or data["key"] not in SKIPPABLE_INFO:
+        await expired(query)
+        return
+    await query.answer()
+    await _save_info(query, user, session, state, services, data, "")
+
+
+async def template_screen(
+    query: CallbackQuery, callback_data: DocSetupCB, prop: Property, session: AsyncSession
+) -> None:
+    kind, locale = callback_data.key, callback_data.lang
+    upload = (await service.active_uploads(session, prop.id)).get((kind, locale))
+    await edit_or_answer(
+        query,
+        views.template_text(prop, kind, locale, upload),
+        views.template_keyboard(prop.id, kind, locale, custom=upload is not None),
+    )
+
+
+async def download_template(
+    query: CallbackQuery, callback_data: DocSetupCB, prop: Property, session: AsyncSession, services: Services, bot: Bot
+) -> None:
+    kind, locale = callback_data.key, callback_data.lang
+    source = await service.active_template(session, prop.id, kind, locale, _templates(services))
+    await query.answer()
+    name = template_file_name(kind, locale, source.version)
+    await bot.send_document(
+        _chat_id(query),
+        BufferedInputFile(source.content, filename=name),
+        caption=f"📄 {views.kind_name(kind)} ({views.LANGUAGE_NAMES[locale]})",
+    )
+
+
+async def revert_ask(query: CallbackQuery, callback_data: DocSetupCB, prop: Property) -> None:
+    kind, locale = callback_data.key, callback_data.lang
+    await edit_or_answer(
+        query,
+        views.revert_text(prop, kind, locale),
+        yes_no(
+            DocSetupCB(id=prop.id, action="revert_yes", key=kind, lang=locale),
+            DocSetupCB(id=prop.id, action="tpl", key=kind, lang=locale),
+        ),
+    )
+
+
+async def revert(
+    query: CallbackQuery,
+    callback_data: DocSetupCB,
+    prop: Property,
+    user: User,
+    session: AsyncSession,
+    services: Services,
+) -> None:
+    kind, locale = callback_data.key, callback_data.lang
+    await service.revert_template(session, prop, kind, locale, user=user, now=services.clock())
+    await edit_or_answer(
+        query, views.reverted_text(kind, locale), views.template_keyboard(prop.id, kind, locale, custom=False)
+    )
+
+
+async def upload(message: Message, user: User, session: AsyncSession, state: FSMContext, bot: Bot) -> None:
+    document = message.document
+    assert document is not None
+    if (document.file_size or 0) > MAX_TEMPLATE_BYTES:
+        await message.answer(views.problem_text(TemplateProblem("too_large"), "authorization"))
+        return
+    if not (document.file_name or "").lower().endswith(".docx"):
+        await message.answer(views.not_word_file())
+        return
+    managed = set(await visible_property_ids(session, user, manage=True))
+    props = [p for p in await visible_properties(session, user) if p.id in managed]
+    if not props:
+        await message.answer(views.no_manageable_properties())
+        return
+    try:
+        await service.check_file(await _download(bot, document.file_id))
+    except TemplateProblem as problem:
+        await message.answer(views.problem_text(problem, "authorization"))
+        return
+    await state.set_state(TemplateUpload.choose)
+    await state.set_data({"file_id": document.file_id, "file_name": document.file_name})
+    if len(props) == 1:
+        await message.answer(views.upload_kind_text(), reply_markup=views.upload_kind_keyboard(props[0].id))
+        return
+    await message.answer(
+        views.upload_received(document.file_name or ""), reply_markup=views.upload_property_keyboard(props)
+    )
+
+
+async def other_file(message: Message) -> None:
+    """A file that is not a Word document: say what LUMINA takes, not "I did not understand"."""
+    name = (message.document.file_name if message.document else None) or ""
+    await message.answer(views.other_file(name))
+
+
+async def upload_choice(
+    query: CallbackQuery,
+    callback_data: UploadCB,
+    user: User,
+    session: AsyncSession,
+    state: FSMContext,
+    services: Services,
+    bot: Bot,
+) -> None:
+    prop = await property_for(session, user, callback_data.id, manage=True)
+    kind, locale = callback_data.kind, callback_data.lang
+    if prop is None or (kind and kind not in KINDS) or (locale and locale not in LOCALES):
+        await expired(query)
+        return
+    if not kind:
+        await edit_or_answer(query, views.upload_kind_text(), views.upload_kind_keyboard(prop.id))
+        return
+    if not locale:
+        await edit_or_answer(
+            query, views.upload_language_text(), views.upload_language_keyboard(prop.id, kind, user.locale)
+        )
+        return
+    data = await state.get_data()
+    await state.clear()
+    await query.answer()
+    content = await _download(bot, data["file_id"])
+    try:
+        check = await service.check_upload(content, kind, locale)
+    except TemplateProblem as problem:
+        log.info("template refused", extra={"property_id": prop.id, "kind": kind, "problem": problem.code})
+        await _reply(query, views.problem_text(problem, kind))
+        return
+    template = await service.store_template(session, prop, kind, locale, content, user=user, now=services.clock())
+    await _reply(query, views.template_saved(prop, kind, locale, template.version))
+    sample_name = "sample-" + template_file_name(kind, locale, str(template.version))
+    await bot.send_document(
+        _chat_id(query),
+        BufferedInputFile(check.sample, filename=sample_name),
+        reply_markup=views.template_keyboard(prop.id, kind, locale, custom=True),
+    )
+
+
+async def upload_gone(query: CallbackQuery) -> None:
+    await expired(query)  # the upload dialog is over (answered, cancelled or replaced)
+
+
 def get_router() -> Router:
     router = Router(name="documents")
 
     # --- a booking's documents ---------------------------------------------------------------------------------
 
-    @router.message(Command("document", "documents"))
-    async def document_command(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                               services: Services) -> None:  # fmt: skip
-        await state.clear()
-        managed = set(await visible_property_ids(session, user, manage=True))
-        if not managed:
-            await message.answer(views.no_manageable_properties())
-            return
-        today = services.clock().astimezone(ZoneInfo(user.timezone or services.settings.default_timezone)).date()
-        entries, _total = await upcoming(session, user, today=today, offset=0, limit=50)
-        entries = [(p, b) for p, b in entries if p.id in managed][:COMMAND_BOOKINGS]
-        setup = DocSetupCB(id=next(iter(managed))) if len(managed) == 1 else DocSetupCB(id=0, action="pick")
-        await message.answer(views.command_text(len(entries)), reply_markup=views.command_keyboard(entries, setup))
-
-    @router.callback_query(DocCB.filter(F.action == "menu"))
-    async def menu(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession,
-                   state: FSMContext) -> None:  # fmt: skip
-        await state.clear()
-        found = await _managed(session, user, callback_data.id)
-        if found is None:
-            await expired(query)
-            return
-        booking, prop = found
-        recent = await service.recent_documents(session, booking.id)
-        await edit_or_answer(query, views.documents_menu(booking, prop, recent, tz=prop.timezone),
-                             views.documents_keyboard(booking, recent))  # fmt: skip
-
-    @router.callback_query(DocCB.filter(F.action == "kind"))
-    async def choose_format(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession,
-                            services: Services) -> None:  # fmt: skip
-        if callback_data.kind not in KINDS or await _managed(session, user, callback_data.id) is None:
-            await expired(query)
-            return
-        await edit_or_answer(query, views.format_text(callback_data.kind),
-                             views.format_keyboard(callback_data.id, callback_data.kind, user.locale,
-                                                   pdf=pdf_available(services)))  # fmt: skip
-
-    @router.callback_query(DocCB.filter(F.action == "make"))
-    async def make(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext,
-                   services: Services, bot: Bot) -> None:  # fmt: skip
-        if (
-            callback_data.kind not in KINDS
-            or callback_data.lang not in LOCALES
-            or callback_data.fmt not in ("docx", "pdf")
-        ):
-            await expired(query)
-            return
-        if callback_data.fmt == "pdf" and not _converter(services).available:
-            await query.answer(views.pdf_unavailable(), show_alert=True)
-            return
-        await state.clear()
-        await _produce(query, user, session, state, services, bot, booking_id=callback_data.id,
-                       kind=callback_data.kind, lang=callback_data.lang, fmt=callback_data.fmt)  # fmt: skip
-
-    @router.message(StateFilter(DocumentDialog.answer), Is(F.text & ~F.text.startswith("/")))
-    async def answer(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services,
-                     bot: Bot) -> None:  # fmt: skip
-        data = await state.get_data()
-        need = Need.from_dict(data["need"])
-        tz = data.get("tz")
-        try:
-            value = parse_answer(need, message.text or "", country=country_of(tz))
-        except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.question(need, timezone=tz),
-                                 reply_markup=views.question_keyboard(data["booking_id"], need))  # fmt: skip
-            return
-        if need.key == "info" and need.info in TYPED_SECRETS:
-            await message.answer(await _forget_secret(message))
-        await _answer(message, user, session, state, services, bot, data, need, value)
-
-    @router.callback_query(StateFilter(DocumentDialog.answer), DocCB.filter(F.action == "skip"))
-    async def skip(query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext,
-                   services: Services, bot: Bot) -> None:  # fmt: skip
-        data = await state.get_data()
-        need = Need.from_dict(data["need"])
-        if data["booking_id"] != callback_data.id or not need.skippable:
-            await expired(query)
-            return
-        await _answer(query, user, session, state, services, bot, data, need, "")  # _produce answers the query
-
-    @router.callback_query(DocCB.filter(F.action.in_({"skip", "stop"})))
-    async def stop(query: CallbackQuery, callback_data: DocCB, state: FSMContext) -> None:
-        await state.clear()  # Stop, or Skip on a question that is no longer open
-        await edit_or_answer(query, views.stopped_text(), views.after_document_keyboard(callback_data.id))
-
-    @router.callback_query(DocFileCB.filter())
-    async def send_again(query: CallbackQuery, callback_data: DocFileCB, user: User, session: AsyncSession,
-                         bot: Bot) -> None:  # fmt: skip
-        document = await service.document_for(session, user, callback_data.id)
-        if document is None:
-            await expired(query)
-            return
-        booking = await session.get(Booking, document.booking_id)
-        prop = await session.get(Property, booking.property_id) if booking else None
-        await query.answer()
-        info = service.DocumentInfo(document.id, document.kind, document.file_name, document.created_at)
-        await bot.send_document(_chat_id(query), BufferedInputFile(document.content, filename=document.file_name),
-                                caption=views.sent_again_caption(info, prop.timezone if prop else "UTC"),
-                                reply_markup=views.after_document_keyboard(document.booking_id))  # fmt: skip
+    router.message.register(document_command, Command("document", "documents"))
+    router.callback_query.register(menu, DocCB.filter(F.action == "menu"))
+    router.callback_query.register(choose_format, DocCB.filter((F.action == "kind") & F.kind.in_(KINDS)), flags=STAY)
+    router.callback_query.register(make, DocCB.filter(F.action == "make"))
+    router.message.register(answer, StateFilter(DocumentDialog.answer), Is(F.text & ~F.text.startswith("/")))
+    router.callback_query.register(skip, StateFilter(DocumentDialog.answer), DocCB.filter(F.action == "skip"))
+    router.callback_query.register(stop, DocCB.filter(F.action.in_({"skip", "stop"})))
+    router.callback_query.register(send_again, DocFileCB.filter())
 
     # --- the property's document settings ----------------------------------------------------------------------
 
-    @router.callback_query(DocSetupCB.filter(F.action == "pick"))
-    async def pick_property(query: CallbackQuery, user: User, session: AsyncSession) -> None:
-        managed = set(await visible_property_ids(session, user, manage=True))
-        props = [p for p in await visible_properties(session, user) if p.id in managed]
-        if not props:
-            await expired(query)
-            return
-        await edit_or_answer(query, _("Which property?"), views.pick_property_keyboard(props))
-
-    @router.callback_query(DocSetupCB.filter(F.action == "open"))
-    async def setup(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                    state: FSMContext) -> None:  # fmt: skip
-        await state.clear()
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
-        await _show_setup(query, session, prop)
-
-    @router.callback_query(DocSetupCB.filter(F.action == "info"))
-    async def info_ask(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                       state: FSMContext) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None or callback_data.key not in INFO_KEYS:
-            await expired(query)
-            return
-        await state.set_state(DocumentDetail.value)
-        await state.set_data({"property_id": prop.id, "key": callback_data.key, "tz": prop.timezone})
-        await edit_or_answer(query, views.question(Need("info", info=callback_data.key), timezone=prop.timezone),
-                             views.info_keyboard(prop.id, callback_data.key,
-                                                 skippable=callback_data.key in SKIPPABLE_INFO))  # fmt: skip
-
-    @router.message(StateFilter(DocumentDetail.value), Is(F.text & ~F.text.startswith("/")))
-    async def info_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                         services: Services) -> None:  # fmt: skip
-        data = await state.get_data()
-        tz = data.get("tz")
-        try:
-            value = parse_info(data["key"], message.text or "", country=country_of(tz))
-        except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.question(Need("info", info=data["key"]),
-                                                                               timezone=tz),
-                                 reply_markup=views.info_keyboard(data["property_id"], data["key"],
-                                                                  skippable=data["key"] in SKIPPABLE_INFO))  # fmt: skip
-            return
-        saved = await _forget_secret(message) if data["key"] in TYPED_SECRETS else None
-        await _save_info(message, user, session, state, services, data, value, saved=saved)
-
-    @router.callback_query(StateFilter(DocumentDetail.value), DocSetupCB.filter(F.action == "info_skip"))
-    async def info_skip(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                        state: FSMContext, services: Services) -> None:  # fmt: skip
-        data = await state.get_data()
-        if data["property_id"] != callback_data.id or data["key"] not in SKIPPABLE_INFO:
-            await expired(query)
-            return
-        await query.answer()
-        await _save_info(query, user, session, state, services, data, "")
-
-    @router.callback_query(DocSetupCB.filter(F.action == "tpl"))
-    async def template_screen(query: CallbackQuery, callback_data: DocSetupCB, user: User,
-                              session: AsyncSession) -> None:  # fmt: skip
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
-        upload = (await service.active_uploads(session, prop.id)).get((kind, locale))
-        await edit_or_answer(query, views.template_text(prop, kind, locale, upload),
-                             views.template_keyboard(prop.id, kind, locale, custom=upload is not None))  # fmt: skip
-
-    @router.callback_query(DocSetupCB.filter(F.action == "get"))
-    async def download_template(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                                services: Services, bot: Bot) -> None:  # fmt: skip
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
-        source = await service.active_template(session, prop.id, kind, locale, _templates(services))
-        await query.answer()
-        name = template_file_name(kind, locale, source.version)
-        await bot.send_document(_chat_id(query), BufferedInputFile(source.content, filename=name),
-                                caption=f"📄 {views.kind_name(kind)} ({views.LANGUAGE_NAMES[locale]})")  # fmt: skip
-
-    @router.callback_query(DocSetupCB.filter(F.action == "revert"))
-    async def revert_ask(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession) -> None:
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
-        await edit_or_answer(query, views.revert_text(prop, kind, locale), yes_no(
-            DocSetupCB(id=prop.id, action="revert_yes", key=kind, lang=locale),
-            DocSetupCB(id=prop.id, action="tpl", key=kind, lang=locale)))  # fmt: skip
-
-    @router.callback_query(DocSetupCB.filter(F.action == "revert_yes"))
-    async def revert(query: CallbackQuery, callback_data: DocSetupCB, user: User, session: AsyncSession,
-                     services: Services) -> None:  # fmt: skip
-        if (target := await _template_target(query, callback_data, user, session)) is None:
-            return
-        prop, kind, locale = target
-        await service.revert_template(session, prop, kind, locale, user=user, now=services.clock())
-        await edit_or_answer(query, views.reverted_text(kind, locale),
-                             views.template_keyboard(prop.id, kind, locale, custom=False))  # fmt: skip
+    router.callback_query.register(pick_property, DocSetupCB.filter(F.action == "pick"))
+    router.callback_query.register(setup, DocSetupCB.filter(F.action == "open"), flags=MANAGED_PROPERTY)
+    router.callback_query.register(info_ask, DocSetupCB.filter(F.action == "info"), flags=MANAGED_PROPERTY)
+    router.message.register(info_typed, StateFilter(DocumentDetail.value), Is(F.text & ~F.text.startswith("/")))
+    router.callback_query.register(
+        info_skip,
+        StateFilter(DocumentDetail.value),
+        DocSetupCB.filter(F.action == "info_skip"),
+    )
+    router.callback_query.register(
+        template_screen,
+        DocSetupCB.filter((F.action == "tpl") & TEMPLATE),
+        flags=MANAGED_PROPERTY,
+    )
+    router.callback_query.register(
+        download_template,
+        DocSetupCB.filter((F.action == "get") & TEMPLATE),
+        flags=MANAGED_PROPERTY,
+    )
+    router.callback_query.register(
+        revert_ask,
+        DocSetupCB.filter((F.action == "revert") & TEMPLATE),
+        flags=MANAGED_PROPERTY,
+    )
+    router.callback_query.register(
+        revert,
+        DocSetupCB.filter((F.action == "revert_yes") & TEMPLATE),
+        flags=MANAGED_PROPERTY,
+    )
 
     # --- uploading a template ----------------------------------------------------------------------------------
 
-    @router.message(Is(F.func(_is_word_file)))
-    async def upload(message: Message, user: User, session: AsyncSession, state: FSMContext, bot: Bot) -> None:
-        document = message.document
-        assert document is not None
-        if (document.file_size or 0) > MAX_TEMPLATE_BYTES:
-            await message.answer(views.problem_text(TemplateProblem("too_large"), "authorization"))
-            return
-        if not (document.file_name or "").lower().endswith(".docx"):
-            await message.answer(views.not_word_file())
-            return
-        managed = set(await visible_property_ids(session, user, manage=True))
-        props = [p for p in await visible_properties(session, user) if p.id in managed]
-        if not props:
-            await message.answer(views.no_manageable_properties())
-            return
-        try:
-            await service.check_file(await _download(bot, document.file_id))
-        except TemplateProblem as problem:
-            await message.answer(views.problem_text(problem, "authorization"))
-            return
-        await state.set_state(TemplateUpload.choose)
-        await state.set_data({"file_id": document.file_id, "file_name": document.file_name})
-        if len(props) == 1:
-            await message.answer(views.upload_kind_text(), reply_markup=views.upload_kind_keyboard(props[0].id))
-            return
-        await message.answer(views.upload_received(document.file_name or ""),
-                             reply_markup=views.upload_property_keyboard(props))  # fmt: skip
-
-    @router.message(Is(F.document))
-    async def other_file(message: Message) -> None:
-        """A file that is not a Word document: say what LUMINA takes, not "I did not understand"."""
-        name = (message.document.file_name if message.document else None) or ""
-        await message.answer(views.other_file(name))
-
-    @router.callback_query(StateFilter(TemplateUpload.choose), UploadCB.filter())
-    async def upload_choice(query: CallbackQuery, callback_data: UploadCB, user: User, session: AsyncSession,
-                            state: FSMContext, services: Services, bot: Bot) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        kind, locale = callback_data.kind, callback_data.lang
-        if prop is None or (kind and kind not in KINDS) or (locale and locale not in LOCALES):
-            await expired(query)
-            return
-        if not kind:
-            await edit_or_answer(query, views.upload_kind_text(), views.upload_kind_keyboard(prop.id))
-            return
-        if not locale:
-            await edit_or_answer(query, views.upload_language_text(),
-                                 views.upload_language_keyboard(prop.id, kind, user.locale))  # fmt: skip
-            return
-        data = await state.get_data()
-        await state.clear()
-        await query.answer()
-        content = await _download(bot, data["file_id"])
-        try:
-            check = await service.check_upload(content, kind, locale)
-        except TemplateProblem as problem:
-            log.info("template refused", extra={"property_id": prop.id, "kind": kind, "problem": problem.code})
-            await _reply(query, views.problem_text(problem, kind))
-            return
-        template = await service.store_template(session, prop, kind, locale, content, user=user, now=services.clock())
-        await _reply(query, views.template_saved(prop, kind, locale, template.version))
-        sample_name = "sample-" + template_file_name(kind, locale, str(template.version))
-        await bot.send_document(_chat_id(query), BufferedInputFile(check.sample, filename=sample_name),
-                                reply_markup=views.template_keyboard(prop.id, kind, locale, custom=True))  # fmt: skip
-
-    @router.callback_query(UploadCB.filter())
-    async def upload_gone(query: CallbackQuery) -> None:
-        await expired(query)  # the upload dialog is over (answered, cancelled or replaced)
+    router.message.register(upload, Is(F.func(_is_word_file)))
+    router.message.register(other_file, Is(F.document))
+    router.callback_query.register(upload_choice, StateFilter(TemplateUpload.choose), UploadCB.filter())
+    router.callback_query.register(upload_gone, UploadCB.filter())
 
     return router
 
@@ -432,8 +526,16 @@ async def _produce(
     outcome = await service.prepare(session, booking, prop, kind, lang, directory=_templates(services), now=now)
     if isinstance(outcome, service.Missing):
         await state.set_state(DocumentDialog.answer)
-        await state.set_data({"booking_id": booking.id, "kind": kind, "lang": lang, "fmt": fmt,
-                              "need": outcome.need.as_dict(), "tz": prop.timezone})  # fmt: skip
+        await state.set_data(
+            {
+                "booking_id": booking.id,
+                "kind": kind,
+                "lang": lang,
+                "fmt": fmt,
+                "need": outcome.need.as_dict(),
+                "tz": prop.timezone,
+            }
+        )
         text = views.missing_text(kind, outcome, timezone=prop.timezone)
         markup = views.question_keyboard(booking.id, outcome.need)
         if isinstance(target, CallbackQuery):
@@ -453,14 +555,18 @@ async def _produce(
             content = await _converter(services).convert(outcome.docx)
             name = name.removesuffix(".docx") + ".pdf"
         except PdfError as error:
-            log.warning("pdf conversion failed", extra={"booking_id": booking.id, "reason": error.reason,
-                                                        "detail": str(error)[:300]})  # fmt: skip
+            log.warning(
+                "pdf conversion failed",
+                extra={"booking_id": booking.id, "reason": error.reason, "detail": str(error)[:300]},
+            )
             await _reply(target, views.pdf_failed())
     await service.record(session, booking, outcome, content=content, name=name, user=user, now=services.clock())
-    await bot.send_document(chat_id, BufferedInputFile(content, filename=name),
-                            caption=views.caption(kind, prop, booking),
-                            reply_markup=views.after_document_keyboard(booking.id,
-                                                                       mail=kind == "authorization"))  # fmt: skip
+    await bot.send_document(
+        chat_id,
+        BufferedInputFile(content, filename=name),
+        caption=views.caption(kind, prop, booking),
+        reply_markup=views.after_document_keyboard(booking.id, mail=kind == "authorization"),
+    )
 
 
 async def _answer(
@@ -493,9 +599,17 @@ async def _forget_secret(message: Message) -> str:
     return _("🔒 Saved, and I deleted your message so it does not stay in this chat.")
 
 
-async def _save_info(target: Message | CallbackQuery, user: User, session: AsyncSession, state: FSMContext,
-                     services: Services, data: dict[str, object], value: str, *,
-                     saved: str | None = None) -> None:  # fmt: skip
+async def _save_info(
+    target: Message | CallbackQuery,
+    user: User,
+    session: AsyncSession,
+    state: FSMContext,
+    services: Services,
+    data: dict[str, object],
+    value: str,
+    *,
+    saved: str | None = None,
+) -> None:
     await state.clear()
     prop = await property_for(session, user, int(str(data["property_id"])), manage=True)
     if prop is None:
@@ -506,8 +620,9 @@ async def _save_info(target: Message | CallbackQuery, user: User, session: Async
     await _show_setup(target, session, prop, new_message=True)
 
 
-async def _show_setup(target: Message | CallbackQuery, session: AsyncSession, prop: Property, *,
-                      new_message: bool = False) -> None:  # fmt: skip
+async def _show_setup(
+    target: Message | CallbackQuery, session: AsyncSession, prop: Property, *, new_message: bool = False
+) -> None:
     uploads = await service.active_uploads(session, prop.id)
     text = views.setup_text(prop, service.property_info(prop), uploads)
     if new_message:

@@ -20,14 +20,19 @@ async def on_error(event: ErrorEvent) -> bool:
     log.exception(
         "handler failed",
         exc_info=event.exception,
-        extra={"update_id": update.update_id, "update_type": update.event_type,
-               "telegram_user": getattr(user, "id", None)},
-    )  # fmt: skip
+        extra={
+            "update_id": update.update_id,
+            "update_type": update.event_type,
+            "telegram_user": getattr(user, "id", None),
+        },
+    )
     message = update.message or (update.callback_query.message if update.callback_query else None)
     with contextlib.suppress(Exception):  # Telegram itself may be what failed
         if update.callback_query is not None:
             await update.callback_query.answer()
         if message is not None and hasattr(message, "answer"):
-            await message.answer(_("Something went wrong on my side and nothing was changed. Please try again."),
-                                 reply_markup=only_menu())  # fmt: skip
+            await message.answer(
+                _("Something went wrong on my side and nothing was changed. Please try again."),
+                reply_markup=only_menu(),
+            )
     return True

@@ -16,7 +16,6 @@ from bot.i18n import _
 from bot.keyboards.callbacks import DayCB, MenuCB
 from bot.keyboards.common import only_menu
 from bot.keyboards.datepicker import date_picker
-from bot.routers.bookings import user_today
 from bot.routers.datepick import picked_day, turn_month
 from bot.routers.replies import edit_or_answer
 from bot.services import Services
@@ -31,75 +30,85 @@ from domain.properties import visible_property_ids
 from storage.models import User
 
 
-def get_router() -> Router:
-    router = Router(name="free")
-
-    @router.message(Command("free"))
-    async def free_command(message: Message, command: CommandObject, user: User, session: AsyncSession,
-                           state: FSMContext, services: Services) -> None:  # fmt: skip
-        today = user_today(user, services)
-        if not command.args:
-            await state.set_state(FreeDates.check_in)
-            await state.set_data({"earliest": today.isoformat()})
-            await message.answer(
-                _("From which night? Pick it or type both dates (e.g. 12/08 15/08)."),
-                reply_markup=date_picker(today.year, today.month, earliest=today, back=False),
-            )
-            return
-        try:
-            stay = parse_date_pair(command.args, today=today)
-        except InputError as error:
-            await message.answer(input_error(error) + "\n" + _("For example: /free 12/08 15/08"))
-            return
-        await answer_free(message, user, session, services, stay)
-
-    @router.callback_query(MenuCB.filter(F.to == "free"))
-    async def free_button(query: CallbackQuery, user: User, state: FSMContext, services: Services) -> None:
-        today = user_today(user, services)
+async def free_command(
+    message: Message, command: CommandObject, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    today = await services.today_for(session, user)
+    if not command.args:
         await state.set_state(FreeDates.check_in)
         await state.set_data({"earliest": today.isoformat()})
-        await edit_or_answer(
-            query,
+        await message.answer(
             _("From which night? Pick it or type both dates (e.g. 12/08 15/08)."),
-            date_picker(today.year, today.month, earliest=today, back=False),
+            reply_markup=date_picker(today.year, today.month, earliest=today, back=False),
         )
+        return
+    try:
+        stay = parse_date_pair(command.args, today=today)
+    except InputError as error:
+        await message.answer(input_error(error) + "\n" + _("For example: /free 12/08 15/08"))
+        return
+    await answer_free(message, user, session, services, stay)
 
-    @router.callback_query(StateFilter(FreeDates), DayCB.filter(F.day == 0))
-    async def turn(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
-        await turn_month(query, callback_data, state, back=False)
 
-    @router.callback_query(StateFilter(FreeDates), DayCB.filter(F.day > 0))
-    async def picked(query: CallbackQuery, callback_data: DayCB, user: User, session: AsyncSession,
-                     state: FSMContext, services: Services) -> None:  # fmt: skip
-        if found := await picked_day(query, callback_data):
-            await _chosen(found[0], found[1], user, session, state, services)
+async def free_button(
+    query: CallbackQuery, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    today = await services.today_for(session, user)
+    await state.set_state(FreeDates.check_in)
+    await state.set_data({"earliest": today.isoformat()})
+    await edit_or_answer(
+        query,
+        _("From which night? Pick it or type both dates (e.g. 12/08 15/08)."),
+        date_picker(today.year, today.month, earliest=today, back=False),
+    )
 
-    @router.message(StateFilter(FreeDates), Is(F.text))
-    async def typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                    services: Services) -> None:  # fmt: skip
-        data = await state.get_data()
-        reference = date.fromisoformat(data.get("check_in") or data["earliest"])
-        if await state.get_state() == FreeDates.check_in.state and len((message.text or "").split()) > 1:
-            try:
-                stay = parse_date_pair(message.text or "", today=reference)
-            except InputError as error:
-                await message.answer(input_error(error))
-                return
-            await state.clear()
-            await answer_free(message, user, session, services, stay)
-            return
+
+async def turn(query: CallbackQuery, callback_data: DayCB, state: FSMContext) -> None:
+    await turn_month(query, callback_data, state, back=False)
+
+
+async def picked(
+    query: CallbackQuery, callback_data: DayCB, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    if found := await picked_day(query, callback_data):
+        await _chosen(found[0], found[1], user, session, state, services)
+
+
+async def typed(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services) -> None:
+    data = await state.get_data()
+    reference = date.fromisoformat(data.get("check_in") or data["earliest"])
+    if await state.get_state() == FreeDates.check_in.state and len((message.text or "").split()) > 1:
         try:
-            chosen = parse_date(message.text or "", today=reference)
+            stay = parse_date_pair(message.text or "", today=reference)
         except InputError as error:
             await message.answer(input_error(error))
             return
-        await _chosen(message, chosen, user, session, state, services)
+        await state.clear()
+        await answer_free(message, user, session, services, stay)
+        return
+    try:
+        chosen = parse_date(message.text or "", today=reference)
+    except InputError as error:
+        await message.answer(input_error(error))
+        return
+    await _chosen(message, chosen, user, session, state, services)
+
+
+def get_router() -> Router:
+    router = Router(name="free")
+
+    router.message.register(free_command, Command("free"))
+    router.callback_query.register(free_button, MenuCB.filter(F.to == "free"))
+    router.callback_query.register(turn, StateFilter(FreeDates), DayCB.filter(F.day == 0))
+    router.callback_query.register(picked, StateFilter(FreeDates), DayCB.filter(F.day > 0))
+    router.message.register(typed, StateFilter(FreeDates), Is(F.text))
 
     return router
 
 
-async def _chosen(message: Message, chosen: date, user: User, session: AsyncSession, state: FSMContext,
-                  services: Services) -> None:  # fmt: skip
+async def _chosen(
+    message: Message, chosen: date, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
     data = await state.get_data()
     earliest = date.fromisoformat(data["earliest"])
     if "check_in" not in data:
@@ -122,8 +131,7 @@ async def _chosen(message: Message, chosen: date, user: User, session: AsyncSess
     await answer_free(message, user, session, services, stay)
 
 
-async def answer_free(message: Message, user: User, session: AsyncSession, services: Services,
-                      stay: StayDates) -> None:  # fmt: skip
+async def answer_free(message: Message, user: User, session: AsyncSession, services: Services, stay: StayDates) -> None:
     property_ids = await visible_property_ids(session, user)
     if not property_ids:
         await message.answer(_("You have no properties yet."), reply_markup=only_menu())

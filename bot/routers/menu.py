@@ -38,44 +38,51 @@ def help_text() -> str:
     return _("What I can do:") + "\n" + "\n".join(f"{command} — {_(text)}" for command, text in COMMANDS_HELP)
 
 
+async def menu(message: Message, user: User, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("What would you like to do?"), reply_markup=main_menu())
+
+
+async def menu_button(query: CallbackQuery, user: User, state: FSMContext) -> None:
+    await state.clear()
+    if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+        await query.message.answer(_("What would you like to do?"), reply_markup=main_menu())
+    await query.answer()
+
+
+async def help_command(message: Message, user: User) -> None:
+    await message.answer(help_text(), reply_markup=only_menu())
+
+
+async def help_button(query: CallbackQuery, user: User) -> None:
+    if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+        await query.message.answer(help_text(), reply_markup=only_menu())
+    await query.answer()
+
+
+async def cancel(message: Message, user: User, state: FSMContext) -> None:
+    had_dialog = await state.get_state() is not None
+    await state.clear()
+    text = _("Cancelled. Nothing was changed.") if had_dialog else _("There was nothing to cancel.")
+    await message.answer(text, reply_markup=only_menu())
+
+
+async def cancel_button(query: CallbackQuery, user: User, state: FSMContext) -> None:
+    await state.clear()
+    if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+        await query.message.edit_text(_("Cancelled. Nothing was changed."), reply_markup=only_menu())
+    await query.answer()
+
+
 def get_router() -> Router:
     router = Router(name="menu")
 
-    @router.message(Command("menu"))
-    async def menu(message: Message, user: User, state: FSMContext) -> None:
-        await state.clear()
-        await message.answer(_("What would you like to do?"), reply_markup=main_menu())
-
-    @router.callback_query(MenuCB.filter(F.to == "menu"))
-    async def menu_button(query: CallbackQuery, user: User, state: FSMContext) -> None:
-        await state.clear()
-        if query.message is not None and not isinstance(query.message, InaccessibleMessage):
-            await query.message.answer(_("What would you like to do?"), reply_markup=main_menu())
-        await query.answer()
-
-    @router.message(Command("help"))
-    async def help_command(message: Message, user: User) -> None:
-        await message.answer(help_text(), reply_markup=only_menu())
-
-    @router.callback_query(MenuCB.filter(F.to == "help"))
-    async def help_button(query: CallbackQuery, user: User) -> None:
-        if query.message is not None and not isinstance(query.message, InaccessibleMessage):
-            await query.message.answer(help_text(), reply_markup=only_menu())
-        await query.answer()
-
-    @router.message(Command("cancel"))
-    async def cancel(message: Message, user: User, state: FSMContext) -> None:
-        had_dialog = await state.get_state() is not None
-        await state.clear()
-        text = _("Cancelled. Nothing was changed.") if had_dialog else _("There was nothing to cancel.")
-        await message.answer(text, reply_markup=only_menu())
-
-    @router.callback_query(Is(F.data == CANCEL))
-    async def cancel_button(query: CallbackQuery, user: User, state: FSMContext) -> None:
-        await state.clear()
-        if query.message is not None and not isinstance(query.message, InaccessibleMessage):
-            await query.message.edit_text(_("Cancelled. Nothing was changed."), reply_markup=only_menu())
-        await query.answer()
+    router.message.register(menu, Command("menu"))
+    router.callback_query.register(menu_button, MenuCB.filter(F.to == "menu"))
+    router.message.register(help_command, Command("help"))
+    router.callback_query.register(help_button, MenuCB.filter(F.to == "help"))
+    router.message.register(cancel, Command("cancel"))
+    router.callback_query.register(cancel_button, Is(F.data == CANCEL))
 
     return router
 
@@ -94,8 +101,9 @@ def get_fallback_router() -> Router:
 
     @router.message(Is(F.text.startswith("/")))
     async def unknown_command(message: Message) -> None:
-        await message.answer(_("I do not know that command.") + " " + _("Send /help for the list."),
-                             reply_markup=only_menu())  # fmt: skip
+        await message.answer(
+            _("I do not know that command.") + " " + _("Send /help for the list."), reply_markup=only_menu()
+        )
 
     @router.message()
     async def anything_else(message: Message) -> None:

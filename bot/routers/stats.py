@@ -4,7 +4,6 @@ stays of the period as CSV or XLSX. Owners see every property, managers theirs, 
 from __future__ import annotations
 
 import asyncio
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -16,6 +15,7 @@ from bot.i18n import _
 from bot.keyboards.callbacks import MenuCB
 from bot.keyboards.common import dialog_nav, only_menu
 from bot.keyboards.stats import StatsCB, figures_keyboard, picker_keyboard
+from bot.middlewares.lookup import loads
 from bot.routers.replies import clip, edit_or_answer, expired
 from bot.services import Services
 from bot.states import DefaultRate
@@ -36,97 +36,108 @@ from domain.stats_service import (
 from storage.models import Property, User
 
 
-def _today_period(user: User, services: Services, name: str) -> Period:
-    zone = ZoneInfo(user.timezone or services.settings.default_timezone)
-    return standard_periods(services.clock().astimezone(zone).date())[name]
+async def _today_period(session: AsyncSession, user: User, services: Services, name: str) -> Period:
+    return standard_periods(await services.today_for(session, user))[name]
+
+
+async def stats_command(message: Message, user: User, session: AsyncSession) -> None:
+    await _picker(message, user, session, chosen=0)
+
+
+async def stats_button(query: CallbackQuery, user: User, session: AsyncSession) -> None:
+    await _picker(query, user, session, chosen=0)
+
+
+async def pick(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession) -> None:
+    await _picker(query, user, session, chosen=callback_data.p)
+
+
+async def monthly(
+    query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession, services: Services
+) -> None:
+    if user.role != "owner":
+        await expired(query)
+        return
+    await set_monthly_stats(session, user, not user.monthly_stats, now=services.clock())
+    await _picker(query, user, session, chosen=callback_data.p)
+
+
+async def rate_ask(query: CallbackQuery, prop: Property, state: FSMContext) -> None:
+    await state.set_state(DefaultRate.value)
+    await state.update_data(property_id=prop.id)
+    await edit_or_answer(query, views.rate_question(prop), dialog_nav(back=False))
+
+
+async def rate_typed(
+    message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    prop = await property_for(session, user, (await state.get_data()).get("property_id", 0), manage=True)
+    if prop is None or not may_see_numbers(user):
+        await state.clear()
+        await message.answer(_("This property is no longer available."), reply_markup=only_menu())
+        return
+    try:
+        rate = parse_money(message.text or "")
+    except InputError as error:
+        await message.answer(input_error(error), reply_markup=dialog_nav(back=False))
+        return
+    await set_default_rate(session, prop, rate or None, user=user, now=services.clock())
+    await state.clear()
+    await message.answer(views.rate_saved(prop))
+    await _picker(message, user, session, chosen=prop.id)
+
+
+async def show(
+    query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession, services: Services, bot: Bot
+) -> None:
+    message = query.message
+    if message is None or isinstance(message, InaccessibleMessage):
+        await expired(query)
+        return
+    chosen = await _chosen(session, user, callback_data.p)
+    if chosen is None:
+        await expired(query)
+        return
+    properties, scope = chosen
+    period = await _today_period(session, user, services, callback_data.per)
+    if callback_data.action == "show":
+        await query.answer()
+        report = await load_report(session, properties, period)
+        await message.answer(
+            clip(views.stats_text(report, scope=scope)),
+            reply_markup=figures_keyboard(callback_data.p, callback_data.per),
+        )
+        spec = chart_spec(report, title=f"{scope} · {views.period_title(period)}")
+        png = await asyncio.to_thread(draw, spec)
+        await bot.send_photo(message.chat.id, BufferedInputFile(png, filename="lumina-stats.png"))
+        return
+    await query.answer(_("Preparing the file…"))
+    stays = await export_stays(session, properties, period)
+    slug = "all" if callback_data.p == 0 else f"property-{callback_data.p}"
+    if callback_data.action == "csv":
+        content, name = views.stays_csv(stays), views.file_name(slug, period, "csv")
+    else:
+        report = await load_report(session, properties, period, chart=False)
+        content = await asyncio.to_thread(views.stays_xlsx, stays, report, scope=scope)
+        name = views.file_name(slug, period, "xlsx")
+    caption = views.files_caption(len(stays), scope, period)
+    await bot.send_document(message.chat.id, BufferedInputFile(content, filename=name), caption=caption)
 
 
 def get_router() -> Router:
     router = Router(name="stats")
 
-    @router.message(Command("stats"))
-    async def stats_command(message: Message, user: User, session: AsyncSession) -> None:
-        await _picker(message, user, session, chosen=0)
-
-    @router.callback_query(MenuCB.filter(F.to == "stats"))
-    async def stats_button(query: CallbackQuery, user: User, session: AsyncSession) -> None:
-        await _picker(query, user, session, chosen=0)
-
-    @router.callback_query(StatsCB.filter(F.action == "pick"))
-    async def pick(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession) -> None:
-        await _picker(query, user, session, chosen=callback_data.p)
-
-    @router.callback_query(StatsCB.filter(F.action == "monthly"))
-    async def monthly(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession,
-                      services: Services) -> None:  # fmt: skip
-        if user.role != "owner":
-            await expired(query)
-            return
-        await set_monthly_stats(session, user, not user.monthly_stats, now=services.clock())
-        await _picker(query, user, session, chosen=callback_data.p)
-
-    @router.callback_query(StatsCB.filter(F.action == "rate"))
-    async def rate_ask(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession,
-                       state: FSMContext) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.p, manage=True)
-        if prop is None or not may_see_numbers(user):
-            await expired(query)
-            return
-        await state.set_state(DefaultRate.value)
-        await state.update_data(property_id=prop.id)
-        await edit_or_answer(query, views.rate_question(prop), dialog_nav(back=False))
-
-    @router.message(StateFilter(DefaultRate.value))
-    async def rate_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                         services: Services) -> None:  # fmt: skip
-        prop = await property_for(session, user, (await state.get_data()).get("property_id", 0), manage=True)
-        if prop is None or not may_see_numbers(user):
-            await state.clear()
-            await message.answer(_("This property is no longer available."), reply_markup=only_menu())
-            return
-        try:
-            rate = parse_money(message.text or "")
-        except InputError as error:
-            await message.answer(input_error(error), reply_markup=dialog_nav(back=False))
-            return
-        await set_default_rate(session, prop, rate or None, user=user, now=services.clock())
-        await state.clear()
-        await message.answer(views.rate_saved(prop))
-        await _picker(message, user, session, chosen=prop.id)
-
-    @router.callback_query(StatsCB.filter(F.action.in_({"show", "csv", "xlsx"})))
-    async def show(query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession,
-                   services: Services, bot: Bot) -> None:  # fmt: skip
-        message = query.message
-        if message is None or isinstance(message, InaccessibleMessage):
-            await expired(query)
-            return
-        chosen = await _chosen(session, user, callback_data.p)
-        if chosen is None:
-            await expired(query)
-            return
-        properties, scope = chosen
-        period = _today_period(user, services, callback_data.per)
-        if callback_data.action == "show":
-            await query.answer()
-            report = await load_report(session, properties, period)
-            await message.answer(clip(views.stats_text(report, scope=scope)),
-                                 reply_markup=figures_keyboard(callback_data.p, callback_data.per))  # fmt: skip
-            spec = chart_spec(report, title=f"{scope} · {views.period_title(period)}")
-            png = await asyncio.to_thread(draw, spec)
-            await bot.send_photo(message.chat.id, BufferedInputFile(png, filename="lumina-stats.png"))
-            return
-        await query.answer(_("Preparing the file…"))
-        stays = await export_stays(session, properties, period)
-        slug = "all" if callback_data.p == 0 else f"property-{callback_data.p}"
-        if callback_data.action == "csv":
-            content, name = views.stays_csv(stays), views.file_name(slug, period, "csv")
-        else:
-            report = await load_report(session, properties, period, chart=False)
-            content = await asyncio.to_thread(views.stays_xlsx, stays, report, scope=scope)
-            name = views.file_name(slug, period, "xlsx")
-        caption = views.files_caption(len(stays), scope, period)
-        await bot.send_document(message.chat.id, BufferedInputFile(content, filename=name), caption=caption)
+    router.message.register(stats_command, Command("stats"))
+    router.callback_query.register(stats_button, MenuCB.filter(F.to == "stats"))
+    router.callback_query.register(pick, StatsCB.filter(F.action == "pick"))
+    router.callback_query.register(monthly, StatsCB.filter(F.action == "monthly"))
+    router.callback_query.register(
+        rate_ask,
+        StatsCB.filter(F.action == "rate"),
+        flags=loads("prop", manage=True, field="p", check=lambda _prop, user: may_see_numbers(user)),
+    )
+    router.message.register(rate_typed, StateFilter(DefaultRate.value))
+    router.callback_query.register(show, StatsCB.filter(F.action.in_({"show", "csv", "xlsx"})))
 
     return router
 

@@ -18,26 +18,28 @@ from domain.properties import visible_property_ids
 from storage.models import User
 
 
+async def sync(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+    property_ids = await visible_property_ids(session, user)
+    feed_ids = await services.syncer.feeds_of(property_ids)
+    if not feed_ids:
+        await message.answer(_("You have no calendars to check yet."))
+        return
+    progress = await message.answer(_("Checking calendars: {done}/{total}…").format(done=0, total=len(feed_ids)))
+
+    async def step(done: int, total: int, _outcome: SyncOutcome) -> None:
+        if done < total:
+            # "message is not modified" when two feeds finish at once
+            with contextlib.suppress(TelegramBadRequest):
+                await progress.edit_text(_("Checking calendars: {done}/{total}…").format(done=done, total=total))
+
+    outcomes = await services.syncer.sync_feeds(feed_ids, progress=step)
+    await progress.edit_text(sync_report(outcomes, len(feed_ids)))
+
+
 def get_router() -> Router:
     router = Router(name="sync")
 
-    @router.message(Command("sync"))
-    async def sync(message: Message, user: User, session: AsyncSession, services: Services) -> None:
-        property_ids = await visible_property_ids(session, user)
-        feed_ids = await services.syncer.feeds_of(property_ids)
-        if not feed_ids:
-            await message.answer(_("You have no calendars to check yet."))
-            return
-        progress = await message.answer(_("Checking calendars: {done}/{total}…").format(done=0, total=len(feed_ids)))
-
-        async def step(done: int, total: int, _outcome: SyncOutcome) -> None:
-            if done < total:
-                # "message is not modified" when two feeds finish at once
-                with contextlib.suppress(TelegramBadRequest):
-                    await progress.edit_text(_("Checking calendars: {done}/{total}…").format(done=done, total=total))
-
-        outcomes = await services.syncer.sync_feeds(feed_ids, progress=step)
-        await progress.edit_text(sync_report(outcomes, len(feed_ids)))
+    router.message.register(sync, Command("sync"))
 
     return router
 

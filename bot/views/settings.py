@@ -34,5 +34,12 @@ def quiet_text() -> str:
     return _("🌙 When should I keep quiet? Alerts wait until the end; only double bookings break through.")
 
 
+def zone_text() -> str:
+    return _(
+        "🕒 Which time zone do you live in? Your /today, summary and quiet hours follow it. Automatic: the zone of "
+        "your properties (the most common one), else the server's."
+    )
+
+
 def summary_text() -> str:
     return _("☀️ At what time do you want the daily summary (today and tomorrow, in your time zone)?")

@@ -28,7 +28,8 @@ from domain.documents.context import (
 from domain.documents.defaults import TemplateSource, default_template, fields_of
 from domain.documents.render import TemplateCheck
 from domain.documents.worker import TemplateWorkers
-from domain.properties import audit, property_today, update_property
+from domain.properties import audit, update_property
+from domain.time import property_today
 from storage.models import Booking, Document, DocumentTemplate, Guest, Property, User
 
 RECENT = 5  # documents offered under "send again"

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.app import Application
 from bot.settings import load_settings
+from jobs.clock import Clock, utc_now
 from storage.models import PropertyAccess, User
 from tests.support.fake_bot_api import FakeBotAPI
 
@@ -97,7 +98,9 @@ class Lumina:
 
 
 @asynccontextmanager
-async def running_lumina(database_url: str, data_dir: Path, **settings: Any) -> AsyncIterator[Lumina]:
+async def running_lumina(
+    database_url: str, data_dir: Path, *, clock: Clock = utc_now, **settings: Any
+) -> AsyncIterator[Lumina]:
     async with FakeBotAPI() as api:
         config = load_settings(
             bot_token=api.token,
@@ -107,7 +110,7 @@ async def running_lumina(database_url: str, data_dir: Path, **settings: Any) -> 
             data_dir=data_dir,
             **settings,
         )
-        app = Application(config)
+        app = Application(config, clock=clock)
         await app.start()
         try:
             yield Lumina(api, app)

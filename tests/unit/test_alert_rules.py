@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.views.alerts import VIEWS
-from domain.alerts import PREFERENCE_OF_KIND, PREFERENCES, AlertKind, decide, quiet_until, toggled, user_zone, wants
+from domain.alerts import PREFERENCE_OF_KIND, PREFERENCES, AlertKind, decide, quiet_until, toggled, wants
+from domain.time import user_zone
 
 ROME = ZoneInfo("Europe/Rome")
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
