@@ -39,7 +39,8 @@ class Lumina:
         dispatcher.feed_update = tracked  # type: ignore[method-assign]
 
     async def handled(self, update_id: int) -> None:
-        async with asyncio.timeout(10):
+        # A ceiling, not a speed check: most updates take milliseconds, a first PDF (LibreOffice's cold start) seconds.
+        async with asyncio.timeout(60):
             while update_id not in self._handled:
                 self._changed.clear()
                 await self._changed.wait()
