@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import String, Table, bindparam, cast, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.alerts import add_outbox_rows, outbox_row
 from storage import repositories
 from storage.models import Outbox, Property, User
 
@@ -98,13 +99,5 @@ async def queue_owner_alert(
 ) -> int:
     """An alert about the installation (not a property) to every active owner. Idempotent per owner by `key`."""
     owners = (await session.scalars(select(User).where(User.role == "owner", User.is_active.is_(True)))).all()
-    keys = {f"{key}:{owner.id}" for owner in owners}
-    done = set(await session.scalars(select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys))))
-    owners = [owner for owner in owners if f"{key}:{owner.id}" not in done]
-    for owner in owners:
-        session.add(
-            Outbox(idempotency_key=f"{key}:{owner.id}", user_id=owner.id, chat_id=owner.telegram_id, kind=kind,
-                   payload=payload, status="pending", attempts=0, created_at=now)
-        )  # fmt: skip
-    await session.flush()
-    return len(owners)
+    rows = [outbox_row(owner, kind, f"{key}:{owner.id}", now=now, payload=payload) for owner in owners]
+    return await add_outbox_rows(session, rows)

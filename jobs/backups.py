@@ -15,7 +15,7 @@ from domain.alerts import AlertKind
 from domain.outbox import queue_owner_alert
 from jobs.clock import Clock
 from storage import repositories
-from storage.backup import create_backup, prune
+from storage.backup import backup_name, create_backup, prune
 from storage.models import AppState
 
 log = logging.getLogger("lumina.backup")
@@ -46,7 +46,7 @@ class BackupJob:
         now = self._clock()
         try:
             await asyncio.to_thread(self._folder.mkdir, parents=True, exist_ok=True)
-            target = self._folder / f"lumina-{now:%Y%m%dT%H%M%SZ}.tar.gz"
+            target = self._folder / backup_name(now)
             manifest = await create_backup(self._url, target, now=now)
             removed = await asyncio.to_thread(prune, self._folder, keep_days=self._keep_days, now=now)
         except Exception as exc:  # noqa: BLE001 - a full disk, a dead database: tell, never crash the scheduler
