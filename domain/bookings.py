@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.booking_fields import DETAILS
 from domain.conflict_check import ConflictEvent, check_property
 from domain.properties import audit, manages, visible
 from domain.time import property_today
@@ -227,13 +228,10 @@ async def _check(session: AsyncSession, prop: Property, now: datetime) -> list[C
     return await check_property(session, prop, now=now, today=property_today(prop, now))
 
 
-DETAIL_FIELDS = ("guest_name", "guest_phone", "guest_email", "guests_count", "vehicle_plate", "price", "notes")
-
-
 async def set_detail(
     session: AsyncSession, booking: Booking, field_name: str, value: Any, *, user: User, now: datetime
 ) -> None:
-    if field_name not in DETAIL_FIELDS:
+    if field_name not in DETAILS:
         raise ValueError(field_name)
     before = getattr(booking, field_name)
     setattr(booking, field_name, value)
@@ -266,11 +264,6 @@ async def add_guest(
     await session.flush()
     await audit(session, user, "booking.guest_added", "booking", booking.id, {"guest_id": guest.id}, now=now)
     return guest
-
-
-def display_guest(booking: Booking) -> str | None:
-    """What a person typed wins over what the feed said."""
-    return booking.guest_name or booking.feed_guest_name
 
 
 def nights(booking: Booking) -> int:

@@ -3,3 +3,8 @@
 from __future__ import annotations
 
 LANGUAGES = ("pt_BR", "en")  # the first is the default
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction (babel.cfg reads domain/ too); it is translated where it is shown."""
+    return message

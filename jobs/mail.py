@@ -28,7 +28,8 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.bookings import GUEST_KINDS, display_guest
+from domain.booking_fields import display_guest
+from domain.bookings import GUEST_KINDS
 from domain.documents import service as documents
 from domain.documents.pdf import PdfConverter, PdfError
 from domain.mail import building

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Is
-from bot.i18n import N_, _
+from bot.i18n import _
 from bot.keyboards.callbacks import BookingCB, MenuCB, MonthCB, PageCB, PropertyCB
 from bot.keyboards.common import button, dialog_nav, only_menu, pager
 from bot.middlewares.lookup import loads
@@ -32,27 +32,13 @@ from bot.views.errors import input_error
 from bot.views.format import short_day
 from domain import bookings as bookings_service
 from domain.identity import parse_person_document
-from domain.inputs import InputError, parse_count, parse_email, parse_money, parse_text
+from domain.booking_fields import DETAIL_FIELDS, DETAILS
+from domain.inputs import InputError, parse_text
 from domain.properties import visible_properties
 from domain.time import property_today
 from storage.models import Booking, Property, User
 
 PAGE_SIZE = 8
-
-DETAILS = {
-    "guest_name": (N_("Main guest's full name?"), lambda t: parse_text(t, max_length=200)),
-    "guests_count": (N_("How many guests in all?"), lambda t: parse_count(t, high=50)),
-    "guest_phone": (N_("Guest's phone number?"), lambda t: parse_text(t, max_length=40)),
-    "guest_email": (N_("Guest's e-mail?"), parse_email),
-    "vehicle_plate": (N_("Vehicle plate?"), lambda t: parse_text(t, max_length=20).upper()),
-    "price": (N_("Total price of the stay? (e.g. 1.234,56)"), parse_money),
-    "notes": (N_("Notes for this booking?"), lambda t: parse_text(t, max_length=1000)),
-}
-DETAIL_LABELS = {
-    "guest_name": N_("👤 Main guest"), "guests_count": N_("👥 Number of guests"), "guest_phone": N_("📞 Phone"),
-    "guest_email": N_("✉️ E-mail"), "vehicle_plate": N_("🚗 Vehicle plate"), "price": N_("💰 Price"),
-    "notes": N_("📝 Notes"),
-}  # fmt: skip
 
 
 async def today_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
@@ -114,7 +100,7 @@ async def open_card(
 
 
 async def fill_menu(query: CallbackQuery, booking: Booking) -> None:
-    rows = [[button(_(label), BookingCB(id=booking.id, action=f"f_{name}"))] for name, label in DETAIL_LABELS.items()]
+    rows = [[button(_(field.label), BookingCB(id=booking.id, action=f"f_{field.name}"))] for field in DETAIL_FIELDS]
     rows.insert(1, [button(_("🪪 Add a guest with document"), BookingCB(id=booking.id, action="guest"))])
     rows.append([button(_("⬅️ Back"), BookingCB(id=booking.id))])
     await edit_or_answer(query, _("What do you want to fill in?"), InlineKeyboardMarkup(inline_keyboard=rows))
@@ -124,19 +110,19 @@ async def fill_ask(query: CallbackQuery, callback_data: BookingCB, booking: Book
     field = callback_data.action[2:]
     await state.set_state(FillDetail.value)
     await state.set_data({"booking_id": booking.id, "field": field})
-    await edit_or_answer(query, _(DETAILS[field][0]), _back_to(booking.id, "fill"))
+    await edit_or_answer(query, _(DETAILS[field].question), _back_to(booking.id, "fill"))
 
 
 async def fill_value(
     message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
 ) -> None:
     data = await state.get_data()
-    question, parse = DETAILS[data["field"]]
+    field = DETAILS[data["field"]]
     try:
-        value: Any = parse(message.text or "")
+        value: Any = field.parse(message.text or "")
     except InputError as error:
         await message.answer(
-            input_error(error) + "\n\n" + _(question), reply_markup=_back_to(data["booking_id"], "fill")
+            input_error(error) + "\n\n" + _(field.question), reply_markup=_back_to(data["booking_id"], "fill")
         )
         return
     booking = await bookings_service.booking_for(session, user, data["booking_id"], manage=True)

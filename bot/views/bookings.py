@@ -13,7 +13,8 @@ from bot.keyboards.common import NOOP, button
 from bot.keyboards.datepicker import shift_month
 from bot.views.feeds import platform_name
 from bot.views.format import day, esc, money, month_title, short_day, stay_range, weekday_letters
-from domain.bookings import DayView, display_guest
+from domain.booking_fields import DETAIL_FIELDS, display_guest, shown_value
+from domain.bookings import DayView
 from storage.models import LIVE_STATUSES, Booking, Feed, Guest, Property
 
 KIND_LABELS = {
@@ -81,11 +82,18 @@ def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: li
     if booking.kind != "block" or booking.status != "active":  # a block is not "confirmed"; it is just there
         what.append(_(STATUS_LABELS.get(booking.status, booking.status)))
     lines = [f"🏠 <b>{esc(prop.name)}</b>", " · ".join(what), stay_range(booking.check_in, booking.check_out)]
-    guest = display_guest(booking)
-    if booking.kind != "block":
-        lines.append(_("Guest: {name}").format(name=esc(guest) if guest else _("not filled in")))
-        if booking.guests_count:
-            lines.append(_("Guests: {n}").format(n=booking.guests_count))
+    is_block = booking.kind == "block"
+    for field in DETAIL_FIELDS:
+        if is_block and not field.on_blocks:
+            continue
+        value = shown_value(booking, field)
+        if value is None or value == "":
+            if field.unset is not None:
+                lines.append(_(field.line).format(value=_(field.unset)))
+        else:
+            text = money(value, booking.currency or prop.currency) if field.money else esc(str(value))
+            lines.append(_(field.line).format(value=text))
+    if not is_block:
         for extra in guests:
             document = f" — {esc(extra.document_type or '')} {esc(extra.document_number or '')}".rstrip(" —")
             lines.append(f"  • {esc(extra.full_name)}{document}")
@@ -93,16 +101,6 @@ def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: li
             lines.append(_("Reservation code: {code}").format(code=f"<code>{esc(booking.reservation_code)}</code>"))
         if booking.phone_last4:
             lines.append(_("Phone (last digits): {digits}").format(digits=esc(booking.phone_last4)))
-        if booking.guest_phone:
-            lines.append(_("Phone: {phone}").format(phone=esc(booking.guest_phone)))
-        if booking.guest_email:
-            lines.append(_("E-mail: {email}").format(email=esc(booking.guest_email)))
-        if booking.vehicle_plate:
-            lines.append(_("Vehicle plate: {plate}").format(plate=esc(booking.vehicle_plate)))
-        price = money(booking.price, booking.currency or prop.currency) if booking.price is not None else _("not set")
-        lines.append(_("Price: {price}").format(price=price))
-    if booking.notes:
-        lines.append(_("Notes: {notes}").format(notes=esc(booking.notes)))
     if feed is not None:
         lines.append(_("From: {feed}").format(feed=esc(platform_name(feed.platform, feed.label))))
     return "\n".join(lines)

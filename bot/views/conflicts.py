@@ -9,7 +9,7 @@ from bot.keyboards.callbacks import BookingCB, ConflictCB, MenuCB
 from bot.keyboards.common import button
 from bot.views.bookings import STATUS_LABELS, source_name
 from bot.views.format import esc, moment, stay_range
-from domain.bookings import display_guest
+from domain.booking_fields import display_guest
 from storage.models import Booking, Conflict, Property
 
 CLASS_LABELS = {

@@ -10,7 +10,7 @@ from bot.i18n import LOCALES, N_, _, ngettext
 from bot.keyboards.callbacks import BookingCB, DocCB, DocFileCB, DocSetupCB, MailCB, MenuCB, UploadCB
 from bot.keyboards.common import button
 from bot.views.format import babel_locale, day, esc, moment, short_day
-from domain.bookings import display_guest
+from domain.booking_fields import display_guest
 from domain.documents.context import INFO_KEYS, KIND_FIELDS, KINDS, LIST_FIELDS, SECRET_INFO, Need
 from domain.documents.package import MAX_TEMPLATE_BYTES
 from domain.documents.problem import TemplateProblem

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.bookings import add_guest, booking_for, display_guest, guests_of, set_detail
+from domain.booking_fields import display_guest
+from domain.bookings import add_guest, booking_for, guests_of, set_detail
 from domain.documents.context import (
     INFO_KEYS,
     DocumentData,

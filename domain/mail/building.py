@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.bookings import display_guest, guests_of
+from domain.booking_fields import display_guest
+from domain.bookings import guests_of
 from domain.inputs import InputError, parse_email
 from domain.outbox import queue_alert
 from domain.properties import audit

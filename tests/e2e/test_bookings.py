@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.i18n import _, use_locale
+from domain.booking_fields import DETAIL_FIELDS, DETAILS
 from storage.models import Booking, Conflict, Feed, Guest, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
@@ -140,6 +142,38 @@ async def test_today_card_and_details_survive(owner: Lumina, language: str):
             "CPF",
             "123.456.789-09",
         )
+
+
+# An answer to each question of the field table, and the text the card then shows (HTML-escaped, localized money).
+ANSWERS = {
+    "guest_name": ("Ana Lima", "Ana Lima"),
+    "guests_count": ("3", "3"),
+    "guest_phone": ("+55 21 98888-7777", "+55 21 98888-7777"),
+    "guest_email": ("ana@example.com", "ana@example.com"),
+    "vehicle_plate": ("abc1d23", "ABC1D23"),
+    "price": ("980", "R$"),
+    "notes": ("Late <arrival>", "Late &lt;arrival&gt;"),
+}
+
+
+async def test_every_field_of_the_table_is_asked_saved_and_shown(owner: Lumina, language: str):
+    """The fill menu, the question, the parser and the card line all come from domain.booking_fields."""
+    assert set(ANSWERS) == set(DETAILS), "give each field of the table an answer here"
+    ids = await seed(owner)
+    await owner.say(OWNER, "/today")
+    await owner.tap(OWNER, "Apto 101 · ")
+    for field in DETAIL_FIELDS:
+        with use_locale("pt_BR" if language == "pt-BR" else "en"):
+            label, line = _(field.label), _(field.line)
+        await owner.tap(OWNER, T[language]["fill"])
+        await owner.tap(OWNER, label)
+        answer, shown = ANSWERS[field.name]
+        await owner.say(OWNER, answer)
+        text = owner.text(OWNER)
+        assert line.split("{value}")[0] in text and shown in text.split(line.split("{value}")[0])[1], (field.name, text)
+    async with owner.sessions() as session:
+        booking = await session.get(Booking, ids["arriving"])
+        assert booking is not None and booking.vehicle_plate == "ABC1D23" and booking.guests_count == 3
 
 
 async def test_upcoming_paginates(owner: Lumina, language: str):
