@@ -31,8 +31,8 @@ from bot.views.bookings import (
 from bot.views.errors import input_error
 from bot.views.format import short_day
 from domain import bookings as bookings_service
-from domain.identity import parse_person_document
 from domain.booking_fields import DETAIL_FIELDS, DETAILS
+from domain.identity import parse_person_document
 from domain.inputs import InputError, parse_text
 from domain.properties import visible_properties
 from domain.time import property_today
