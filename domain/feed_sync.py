@@ -14,13 +14,12 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,8 +32,8 @@ from domain.conflict_check import ConflictEvent, check_property
 from domain.outbox import PropertyAlerts
 from domain.time import property_today
 from domain.turnovers import refresh_turnovers
-from storage import repositories
-from storage.models import Booking, BookingChange, Feed, Property, SyncRun
+from storage import repositories, sync_rows
+from storage.models import Property
 
 log = logging.getLogger("lumina.sync")
 
@@ -43,29 +42,6 @@ RECALL_DAYS = 3
 # DTSTAMP lines, found without a ^ anchor (which would cost the regex its fast literal search): content_fingerprint
 # drops only those at the start of a line, as re.MULTILINE's ^ would.
 _DTSTAMP = re.compile(rb"DTSTAMP[;:][^\r\n]*\r?\n")
-
-# The sync reads and writes its rows through Core statements on the tables, built once: ORM entities and
-# ORM-enabled statements cost about twice the CPU per statement, and a changed feed runs a dozen statements.
-# The only entities in a sync's session are the property and any conflict that changes.
-_RUNS: Table = SyncRun.__table__  # type: ignore[assignment]
-_FEEDS: Table = Feed.__table__  # type: ignore[assignment]
-_BOOKINGS: Table = Booking.__table__  # type: ignore[assignment]
-_CHANGES: Table = BookingChange.__table__  # type: ignore[assignment]
-# Multi-row inserts return each new id with a key unique within the insert (the feed of a run, the uid of a stay,
-# the booking of a change): neither SQLite nor PostgreSQL promises RETURNING rows in VALUES order, and
-# SQLAlchemy's sort_by_parameter_order falls back to one INSERT per row on SQLite.
-_INSERT_RUNS = insert(_RUNS).returning(_RUNS.c.feed_id, _RUNS.c.id)
-_INSERT_BOOKINGS = insert(_BOOKINGS).returning(_BOOKINGS.c.uid, _BOOKINGS.c.id)
-_INSERT_CHANGES = insert(_CHANGES).returning(_CHANGES.c.booking_id, _CHANGES.c.id)
-# Updates by primary key: the parameters name the columns to SET, plus "row_id" (a column's name is reserved).
-_UPDATE_FEED = update(_FEEDS).where(_FEEDS.c.id == bindparam("row_id"))
-_UPDATE_BOOKING = update(_BOOKINGS).where(_BOOKINGS.c.id == bindparam("row_id"))
-_MARK_SEEN = (
-    update(_BOOKINGS)
-    .where(_BOOKINGS.c.feed_id == bindparam("of_feed"), _BOOKINGS.c.status == Status.ACTIVE.value)
-    .values(last_seen_at=bindparam("seen_at"))
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Download:
@@ -151,11 +127,11 @@ async def record_quiet(
         return [], rest
 
     runs = [_run_values(a.feed_id, a.download, now) | {"outcome": _quiet_outcome(a), "counts": {}} for a, _s in quiet]
-    run_ids = await _insert_returning(session, _INSERT_RUNS, runs)
+    run_ids = await sync_rows.insert_runs(session, runs)
     feeds = [
         {"row_id": a.feed_id, **_after_success(s, a.download, a.fingerprint, now, a.next_sync_at)} for a, s in quiet
     ]
-    await session.execute(_UPDATE_FEED, feeds)
+    await sync_rows.update_feeds(session, feeds)
     return [SyncOutcome(a.feed_id, run_ids[a.feed_id], _quiet_outcome(a)) for a, _s in quiet], rest
 
 
@@ -215,30 +191,6 @@ def _after_success(
         "last_modified": download.last_modified if validators else feed.last_modified,
         "next_sync_at": next_sync_at or feed.next_sync_at,
     }
-
-
-# Rows per statement. Binding a row costs the event loop ~20 µs: a 5,000-stay feed in one statement held it ~100 ms,
-# in chunks it answers chats and deliveries between them.
-_CHUNK = 500
-
-
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(rows), _CHUNK):
-        yield rows[start : start + _CHUNK]
-
-
-async def _execute_many(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows):
-        await session.execute(statement, chunk)
-
-
-async def _insert_returning(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> dict[Any, int]:
-    """Multi-row INSERTs; the new ids by the key the statement returns first (see _INSERT_RUNS)."""
-    ids: dict[Any, int] = {}
-    for chunk in _chunks(rows):
-        ids.update((key, new_id) for key, new_id in (await session.execute(statement, chunk)).all())
-    assert len(ids) == len(rows), "the returned key must be unique within the insert"
-    return ids
 
 
 # --- one download, in full ----------------------------------------------------------------------------------
@@ -332,7 +284,7 @@ async def apply_download(
     values = _after_success(
         feed, download, fingerprint, now, next_sync_at, platform=platform, suspicious=result.suspicious
     )
-    await session.execute(_UPDATE_FEED, {"row_id": feed.id, **values})
+    await sync_rows.update_feeds(session, [{"row_id": feed.id, **values}])
 
     if feed.in_trouble:
         outcome.alerts += await alerts.queue(
@@ -396,13 +348,13 @@ def _success_outcome(download: Download, events: list[FeedEvent] | None, result:
 
 async def _insert_run(session: AsyncSession, values: dict[str, Any]) -> int:
     """The run's row, written once with its final values (its id keys the change rows and the alerts)."""
-    return (await _insert_returning(session, _INSERT_RUNS, [values]))[values["feed_id"]]
+    return (await sync_rows.insert_runs(session, [values]))[values["feed_id"]]
 
 
 async def _mark_seen(session: AsyncSession, feed_id: int, *, now: datetime) -> None:
     """Every stay the download listed was seen now. Once the reconciliation is written, those are exactly the
     feed's active stays (an absent one is missing, cancelled or ended), so one statement covers them all."""
-    await session.execute(_MARK_SEEN, {"of_feed": feed_id, "seen_at": now})
+    await sync_rows.mark_seen(session, feed_id, now)
 
 
 _KINDS = {kind.value: kind for kind in Kind}  # a dict lookup is cheaper than an Enum call, 40 times per feed
@@ -488,14 +440,14 @@ async def _apply(
     if moving or taken:
         renames = [{"row_id": i, "uid": f"~moving~{i}"} for i in moving]
         renames += [{"row_id": i, "uid": f"{stored[i].uid[:240]}~{i}"} for i in taken]
-        await _execute_many(session, _UPDATE_BOOKING, renames)
+        await sync_rows.update_bookings(session, renames)
     updates = [
         values
         for i, op in enumerate(ops)
         if op.known and (values := _update_values(stored[op.known.id], op, echoes.get(i), now))
     ]
     for same_columns in _by_columns(updates):  # one executemany per set of columns
-        await _execute_many(session, _UPDATE_BOOKING, same_columns)
+        await sync_rows.update_bookings(session, same_columns)
 
     inserts = [(op, echoes.get(i)) for i, op in enumerate(ops) if op.known is None]
     new_ids = await _insert_bookings(session, prop, feed_id, platform, inserts, now=now) if inserts else {}
@@ -511,7 +463,7 @@ async def _apply(
         rows.append(_change_values(booking_id, stored.get(booking_id), run_id, op, now=now))
     if not rows:
         return []
-    change_ids = await _insert_returning(session, _INSERT_CHANGES, rows)
+    change_ids = await sync_rows.insert_changes(session, rows)
     return [
         _Written(change_ids[r["booking_id"]], r["booking_id"], run_id, r["change"], r["kind"], r["before"],
                  r["after"], r["alert"])
@@ -618,7 +570,7 @@ async def _insert_bookings(
                 **_feed_owned(op.event, None),
             }
         )
-    return await _insert_returning(session, _INSERT_BOOKINGS, rows)
+    return await sync_rows.insert_bookings(session, rows)
 
 
 def _change_values(
@@ -680,7 +632,7 @@ async def _record_failure(
         "in_trouble": feed.in_trouble or trouble,
         "next_sync_at": next_sync_at or feed.next_sync_at,
     }
-    await session.execute(_UPDATE_FEED, {"row_id": feed.id, **values})
+    await sync_rows.update_feeds(session, [{"row_id": feed.id, **values}])
     written = 0
     if trouble:
         written = await alerts.queue(
