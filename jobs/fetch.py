@@ -11,8 +11,9 @@ I/O only: returns bytes plus metadata and never parses iCal. Network problems ne
 - ``too_many_redirects``: more than ``max_redirects`` hops.
 - ``http_error``: any final status other than 2xx/304 (4xx/5xx; ``http_status`` tells 404/410 apart).
 - ``too_large``: the (decompressed) body exceeds ``max_body_bytes``.
-- ``html``: an HTML page (typically a login page) instead of a calendar: the body starts with
-  ``<!DOCTYPE html`` or ``<html``, or it is labelled text/html and is neither empty nor ``BEGIN:VCALENDAR``.
+- ``html``: an HTML page (typically a login page) instead of a calendar: the body opens with HTML markup (the
+  parser's own rule, ``domain.calendar.parse.looks_like_html``), or it is labelled text/html and is neither empty
+  nor ``BEGIN:VCALENDAR``.
 - ``truncated``: the connection broke mid-body (short of Content-Length, or a protocol error).
 - ``network``: any other transport error, including an unsupported or corrupt Content-Encoding.
 """
@@ -34,6 +35,8 @@ from typing import Final, Literal, Protocol, get_args
 from urllib.parse import urlsplit
 
 import httpx
+
+from domain.calendar.parse import looks_like_html
 
 log = logging.getLogger("lumina.fetch")
 
@@ -215,7 +218,7 @@ def _media_type(content_type: str | None) -> str:
 
 def _looks_like_html(content_type: str | None, body: bytes) -> bool:
     head = body[:1024].removeprefix(_UTF8_BOM).lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")):
+    if looks_like_html(head.decode("utf-8", "replace")):
         return True
     # Some channel managers label real feeds (or Booking's empty one) text/html; those are not login pages.
     is_calendar = not head or head.startswith(b"begin:vcalendar")
@@ -277,9 +280,7 @@ class FeedFetcher:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
-    ) -> FetchResult:
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET a feed conditionally. ``elapsed_s`` excludes time spent queueing for a concurrency slot."""
         try:
             first = _parse_url(url)

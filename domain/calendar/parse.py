@@ -97,12 +97,18 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")  # never fails; the calendar's ASCII structure survives
 
 
+def looks_like_html(text: str) -> bool:
+    """A web page (a login or error page, a wrong link) instead of a calendar: it opens with HTML markup."""
+    head = text[:4096].lstrip()
+    return head.startswith("<") and _HTML_RE.search(head) is not None
+
+
 def _check_text(text: str) -> None:
     """Cheap checks before any parsing: a login page, an error page, JSON, a cut download."""
     head = text[:4096].lstrip()
     upper = text.upper()
     if head.startswith("<") or "BEGIN:V" not in upper:
-        raise FeedParseError("html" if _HTML_RE.search(head) else "not_calendar")
+        raise FeedParseError("html" if looks_like_html(head) else "not_calendar")
     # icalendar returns [] without an error for a VCALENDAR that never ends (§6.4): a cut download.
     if upper.count("BEGIN:VCALENDAR") > upper.count("END:VCALENDAR"):
         raise FeedParseError("truncated")
