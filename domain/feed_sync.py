@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.alerts import BOOKING_ALERTS, AlertKind
 from domain.calendar.echoes import Echo, Holder, echo_of, from_json, to_json
 from domain.calendar.model import FeedEvent, FeedParseError, Kind, ParsedFeed, Platform
-from domain.calendar.parse import ParseCache, parse_feed
+from domain.calendar.parse import ParseCache, mask_stamps, parse_feed
 from domain.calendar.reconcile import Change, KnownStay, Policy, Reconciliation, Status, StayOp, reconcile
 from domain.conflict_check import ConflictEvent, check_property
 from domain.outbox import PropertyAlerts
@@ -39,9 +38,6 @@ log = logging.getLogger("lumina.sync")
 
 # A cancelled or ended stay can come back this long after its check-out (platforms keep past stays 0-2 days).
 RECALL_DAYS = 3
-# DTSTAMP lines, found without a ^ anchor (which would cost the regex its fast literal search): content_fingerprint
-# drops only those at the start of a line, as re.MULTILINE's ^ would.
-_DTSTAMP = re.compile(rb"DTSTAMP[;:][^\r\n]*\r?\n")
 
 @dataclass(frozen=True, slots=True)
 class Download:
@@ -92,13 +88,10 @@ class Arrival:
 
 
 def content_fingerprint(body: bytes) -> str:
-    """Hash of the body without DTSTAMP lines, which Airbnb and Booking.com rewrite on every download (§1.4)."""
-
-    def drop_stamp(match: re.Match[bytes]) -> bytes:
-        at = match.start()
-        return b"" if at == 0 or body[at - 1] == ord("\n") else match.group()
-
-    return hashlib.sha256(_DTSTAMP.sub(drop_stamp, body)).hexdigest()
+    """Hash of the body with its DTSTAMP values masked (the parse cache's rule, `mask_stamps`): Airbnb and
+    Booking.com rewrite them on every download (§1.4). Latin-1 maps bytes to characters one to one, and the rule
+    reads ASCII only."""
+    return hashlib.sha256(mask_stamps(body.decode("latin-1")).encode("latin-1")).hexdigest()
 
 
 # --- downloads that change nothing, many feeds at once ------------------------------------------------------

@@ -504,7 +504,7 @@ def _split(text: str, tz: ZoneInfo) -> _Split | None:
     frame = hashlib.sha256(f"{tz.key}\0{header}\0{footer}".encode()).digest()
     # The keys hash each block with its valid DTSTAMP values masked, in one pass over the whole text; the mask
     # keeps every length, so the blocks' offsets hold in the masked text too.
-    masked = _DTSTAMP_VALUE.sub(_stamp_mask(text), text)
+    masked = mask_stamps(text)
     tzids = "TZID" in upper
     blocks: list[str] = []
     keys: list[bytes | None] = []
@@ -545,6 +545,13 @@ def _line_ends(text: str, at: int) -> int:
     if text.startswith("\n", at):
         return at + 1
     return at if at == len(text) else 0
+
+
+def mask_stamps(text: str) -> str:
+    """The text with every valid UTC DTSTAMP value masked, each at its own length: the one DTSTAMP rule, for the
+    parse cache's block keys and sync's content fingerprint. Airbnb and Booking.com rewrite every stamp on every
+    download (ICAL_FACTS §1.4); an invalid stamp makes its event a broken one, so it stays part of the text."""
+    return _DTSTAMP_VALUE.sub(_stamp_mask(text), text)
 
 
 def _stamp_mask(text: str) -> Callable[[re.Match[str]], str]:

@@ -344,7 +344,7 @@ def test_etag_ignores_dtstamp_only():
     second = render_feed(stays, property_name="p", include_guest_names=False, now=later)
     assert feed_etag(first, now=NOW) == feed_etag(second, now=later)
     assert feed_etag(first, now=NOW) == feed_etag(first, now=NOW).strip('"').join('""')  # quoted, strong
-    # changes exactly when the body without its DTSTAMP lines does (what sync's content_fingerprint hashes)
+    # changes exactly when the body with its DTSTAMP values masked does (what sync's content_fingerprint hashes)
     assert content_fingerprint(first) == content_fingerprint(second)
     moved = [*stays[:-1], replace(stays[-1], check_out=stays[-1].check_out + timedelta(days=1))]
     changed = render_feed(moved, property_name="p", include_guest_names=False, now=NOW)
