@@ -57,3 +57,20 @@ class DefaultRate(StatesGroup):
 class FreeDates(StatesGroup):
     check_in = State()
     check_out = State()
+
+
+class DocumentDialog(StatesGroup):
+    answer = State()  # data: booking_id, kind, lang, fmt, need
+
+
+class DocumentDetail(StatesGroup):
+    value = State()  # data: property_id, key
+
+
+class TemplateUpload(StatesGroup):
+    choose = State()  # data: file_id, file_name
+
+
+class MailInput(StatesGroup):
+    addresses = State()  # data: property_id
+    body = State()  # data: property_id

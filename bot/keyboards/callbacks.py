@@ -12,6 +12,8 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from domain.stats import PERIOD_NAMES
+
 Id = Annotated[int, Field(ge=0, le=2**63 - 1)]  # a database id: what SQLite and PostgreSQL's bigint hold
 Year = Annotated[int, Field(ge=1900, le=2200)]
 Month = Annotated[int, Field(ge=1, le=12)]
@@ -108,3 +110,36 @@ class MailCB(CallbackData, prefix="ml"):
     id: Id
     action: str = "send"
     arg: str = ""
+
+
+StatsPeriod = Annotated[str, Field(pattern="^(" + "|".join(PERIOD_NAMES) + ")$")]
+
+
+class StatsCB(CallbackData, prefix="st"):
+    """`p` is a property id (0: all the person may see), re-checked on every press. action: pick (the picker with
+    `p` chosen) | show | csv | xlsx."""
+
+    action: str
+    p: Id = 0
+    per: StatsPeriod = "this_month"
+
+
+class ExportCB(CallbackData, prefix="exp"):
+    """The id is re-checked against the pressing user's access on every press."""
+
+    id: Id
+    action: str  # show | rotate | yes | no
+
+
+class SettingsCB(CallbackData, prefix="set"):
+    action: str  # menu | kind | quiet | summary | zone
+    value: str = ""  # kind: a preference; quiet: a preset key or "off"; summary: an hour or "off"; zone: a zone or
+    # "auto"; "": the submenu
+
+
+class LanguageCB(CallbackData, prefix="lang"):
+    code: str
+
+
+class OptCB(CallbackData, prefix="o"):
+    i: Annotated[int, Field(ge=-1, le=1_000)]  # index into the current step's options; -1 = skip

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
-from bot.keyboards.callbacks import Id
+from bot.keyboards.callbacks import ExportCB
 from domain.export import ExportLinks
-
-
-class ExportCB(CallbackData, prefix="exp"):
-    """The id is re-checked against the pressing user's access on every press."""
-
-    id: Id
-    action: str  # show | rotate | yes | no
 
 
 def links_keyboard(property_id: int) -> InlineKeyboardMarkup:

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards.callbacks import LanguageCB
+
 LANGUAGE_NAMES = {"pt_BR": "🇧🇷 Português (Brasil)", "en": "🇬🇧 English"}
-
-
-class LanguageCB(CallbackData, prefix="lang"):
-    code: str
 
 
 def language_keyboard(current: str) -> InlineKeyboardMarkup:

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
-from bot.keyboards.callbacks import MenuCB
+from bot.keyboards.callbacks import MenuCB, SettingsCB
 from domain.alerts import PREFERENCES, QUIET_PRESETS, SUMMARY_HOURS, enabled_preferences
 from storage.models import User
-
-
-class SettingsCB(CallbackData, prefix="set"):
-    action: str  # menu | kind | quiet | summary | zone
-    value: str = ""  # kind: a preference; quiet: a preset key or "off"; summary: an hour or "off"; zone: a zone or
-    # "auto"; "": the submenu
 
 
 def preference_label(preference: str) -> str:

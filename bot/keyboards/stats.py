@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from pydantic import Field
 
 from bot.i18n import _
-from bot.keyboards.callbacks import Id
+from bot.keyboards.callbacks import StatsCB
 from bot.keyboards.common import button, menu_button
 from bot.views.stats import PERIOD_LABELS
 from domain.stats import PERIOD_NAMES
 from storage.models import Property
-
-Period = Annotated[str, Field(pattern="^(" + "|".join(PERIOD_NAMES) + ")$")]
-
-
-class StatsCB(CallbackData, prefix="st"):
-    """`p` is a property id (0: all the person may see), re-checked on every press. action: pick (the picker with
-    `p` chosen) | show | csv | xlsx."""
-
-    action: str
-    p: Id = 0
-    per: Period = "this_month"
 
 
 def picker_keyboard(properties: list[Property], chosen: int, *, monthly: bool | None = None) -> InlineKeyboardMarkup:

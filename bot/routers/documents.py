@@ -18,7 +18,6 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +28,7 @@ from bot.keyboards.common import yes_no
 from bot.middlewares.lookup import loads
 from bot.routers.replies import booking_gone, edit_or_answer, expired
 from bot.services import Services
+from bot.states import DocumentDetail, DocumentDialog, TemplateUpload
 from bot.views import documents as views
 from bot.views.errors import input_error
 from domain.bookings import booking_for, upcoming
@@ -53,18 +53,6 @@ WORD_TYPES = frozenset({
     "application/vnd.oasis.opendocument.text",
 })  # fmt: skip
 COMMAND_BOOKINGS = 8
-
-
-class DocumentDialog(StatesGroup):
-    answer = State()  # data: booking_id, kind, lang, fmt, need
-
-
-class DocumentDetail(StatesGroup):
-    value = State()  # data: property_id, key
-
-
-class TemplateUpload(StatesGroup):
-    choose = State()  # data: file_id, file_name
 
 
 @cache

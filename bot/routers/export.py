@@ -8,7 +8,8 @@ from aiogram.types import CallbackQuery, InaccessibleMessage, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
-from bot.keyboards.export import ExportCB, confirm_keyboard, links_keyboard, picker_keyboard
+from bot.keyboards.callbacks import ExportCB
+from bot.keyboards.export import confirm_keyboard, links_keyboard, picker_keyboard
 from bot.services import Services
 from bot.views.export import confirm_text, links_text, picker_text
 from domain import export

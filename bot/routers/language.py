@@ -6,7 +6,8 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LOCALES, _, set_locale
-from bot.keyboards.language import LanguageCB, language_keyboard
+from bot.keyboards.callbacks import LanguageCB
+from bot.keyboards.language import language_keyboard
 from bot.services import Services
 from domain import access
 from storage.models import User

@@ -8,7 +8,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,9 +15,10 @@ from bot.filters import Is
 from bot.i18n import LOCALES, _
 from bot.keyboards.callbacks import BookingCB, MailCB
 from bot.keyboards.common import button
-from bot.routers.documents import DocumentDialog, pdf_converter
+from bot.routers.documents import pdf_converter
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
+from bot.states import DocumentDialog, MailInput
 from bot.views import documents as document_views
 from bot.views import mail as views
 from bot.views.bookings import source_name
@@ -30,11 +30,6 @@ from domain.inputs import InputError, parse_text
 from domain.mail import building, inbox
 from domain.properties import property_for
 from storage.models import Booking, PlatformMail, Property, User
-
-
-class MailInput(StatesGroup):
-    addresses = State()  # data: property_id
-    body = State()  # data: property_id
 
 
 async def _managed(session: AsyncSession, user: User, booking_id: int) -> tuple[Booking, Property] | None:

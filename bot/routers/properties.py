@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
-from typing import Annotated, Any
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Is
 from bot.i18n import N_, _
-from bot.keyboards.callbacks import MenuCB, PropertyCB
+from bot.keyboards.callbacks import MenuCB, OptCB, PropertyCB
 from bot.keyboards.common import BACK, dialog_nav, only_menu, yes_no
 from bot.middlewares.lookup import loads
 from bot.routers.replies import edit_or_answer, expired
@@ -32,10 +30,6 @@ from domain.feeds import feeds_of
 from domain.inputs import InputError, parse_count, parse_currency, parse_email, parse_text, parse_time
 from domain.timezones import find_timezone
 from storage.models import Property, User
-
-
-class OptCB(CallbackData, prefix="o"):
-    i: Annotated[int, Field(ge=-1, le=1_000)]  # index into the current step's options; -1 = skip
 
 
 @dataclass(frozen=True)

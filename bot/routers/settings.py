@@ -7,8 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.keyboards.callbacks import MenuCB
-from bot.keyboards.settings import SettingsCB, quiet_keyboard, settings_keyboard, summary_keyboard, zone_keyboard
+from bot.keyboards.callbacks import MenuCB, SettingsCB
+from bot.keyboards.settings import quiet_keyboard, settings_keyboard, summary_keyboard, zone_keyboard
 from bot.routers.documents import pdf_available
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services

@@ -12,9 +12,9 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InaccessibleMessage,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
-from bot.keyboards.callbacks import MenuCB
+from bot.keyboards.callbacks import MenuCB, StatsCB
 from bot.keyboards.common import dialog_nav, only_menu
-from bot.keyboards.stats import StatsCB, figures_keyboard, picker_keyboard
+from bot.keyboards.stats import figures_keyboard, picker_keyboard
 from bot.middlewares.lookup import loads
 from bot.routers.replies import clip, edit_or_answer, expired
 from bot.services import Services

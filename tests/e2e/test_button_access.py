@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.keyboards.callbacks import DocSetupCB
-from bot.keyboards.stats import StatsCB
+from bot.keyboards.callbacks import DocSetupCB, StatsCB
 from storage.models import Booking, Conflict, Feed, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
