@@ -28,6 +28,25 @@ async def booking_for(session: AsyncSession, user: User, booking_id: int, *, man
 
 
 @dataclass(frozen=True, slots=True)
+class GuestStay:
+    """A guest's stay (a reservation or a request, never a block) with its property: what documents and the
+    building's e-mail are about."""
+
+    booking: Booking
+    property: Property
+
+
+async def guest_stay_for(
+    session: AsyncSession, user: User, booking_id: int, *, manage: bool = False
+) -> GuestStay | None:
+    """The stay and its property if it is a guest's and this user may see (or change) it; None otherwise."""
+    query = select(Booking, Property).join(Property, Property.id == Booking.property_id)
+    query = query.where(Booking.id == booking_id, Booking.kind.in_(GUEST_KINDS), visible(user, manage=manage))
+    row = (await session.execute(query)).first()
+    return GuestStay(*row) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
     """Everything the booking card shows."""
 

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.routers.replies import expired
-from domain.bookings import booking_for
+from domain.bookings import booking_for, guest_stay_for
 from domain.conflict_actions import conflict_for
 from domain.feeds import feed_for
 from domain.properties import property_for
@@ -29,6 +29,7 @@ Check = Callable[[Any, User], bool]  # (the object found, the person pressing)
 LOADERS: dict[str, Loader] = {  # the handler's argument name -> the domain lookup with its access check
     "prop": property_for,
     "booking": booking_for,
+    "stay": guest_stay_for,  # a guest's booking with its property (documents, the building's e-mail)
     "conflict": conflict_for,
     "feed": feed_for,
 }

@@ -31,7 +31,7 @@ from bot.services import Services
 from bot.states import DocumentDetail, DocumentDialog, TemplateUpload
 from bot.views import documents as views
 from bot.views.errors import input_error
-from domain.bookings import booking_for, upcoming
+from domain.bookings import GuestStay, guest_stay_for, upcoming
 from domain.documents import service
 from domain.documents.answers import parse_answer, parse_info
 from domain.documents.context import INFO_KEYS, KINDS, SKIPPABLE_INFO, TYPED_SECRETS, Need, template_file_name
@@ -104,14 +104,6 @@ async def _reply(target: Message | CallbackQuery, text: str, markup: InlineKeybo
     await message.answer(text, reply_markup=markup)
 
 
-async def _managed(session: AsyncSession, user: User, booking_id: int) -> tuple[Booking, Property] | None:
-    booking = await booking_for(session, user, booking_id, manage=True)
-    if booking is None or booking.kind in ("block", "window"):
-        return None
-    prop = await property_for(session, user, booking.property_id, manage=True)
-    return (booking, prop) if prop is not None else None
-
-
 async def document_command(
     message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
 ) -> None:
@@ -127,15 +119,9 @@ async def document_command(
     await message.answer(views.command_text(len(entries)), reply_markup=views.command_keyboard(entries, setup))
 
 
-async def menu(
-    query: CallbackQuery, callback_data: DocCB, user: User, session: AsyncSession, state: FSMContext
-) -> None:
+async def menu(query: CallbackQuery, stay: GuestStay, session: AsyncSession, state: FSMContext) -> None:
     await state.clear()
-    found = await _managed(session, user, callback_data.id)
-    if found is None:
-        await expired(query)
-        return
-    booking, prop = found
+    booking, prop = stay.booking, stay.property
     recent = await service.recent_documents(session, booking.id)
     await edit_or_answer(
         query, views.documents_menu(booking, prop, recent, tz=prop.timezone), views.documents_keyboard(booking, recent)
@@ -391,17 +377,14 @@ async def other_file(message: Message) -> None:
 async def upload_choice(
     query: CallbackQuery,
     callback_data: UploadCB,
+    prop: Property,
     user: User,
     session: AsyncSession,
     state: FSMContext,
     services: Services,
     bot: Bot,
 ) -> None:
-    prop = await property_for(session, user, callback_data.id, manage=True)
     kind, locale = callback_data.kind, callback_data.lang
-    if prop is None or (kind and kind not in KINDS) or (locale and locale not in LOCALES):
-        await expired(query)
-        return
     if not kind:
         await edit_or_answer(query, views.upload_kind_text(), views.upload_kind_keyboard(prop.id))
         return
@@ -440,7 +423,7 @@ def get_router() -> Router:
     # --- a booking's documents ---------------------------------------------------------------------------------
 
     router.message.register(document_command, Command("document", "documents"))
-    router.callback_query.register(menu, DocCB.filter(F.action == "menu"))
+    router.callback_query.register(menu, DocCB.filter(F.action == "menu"), flags=loads("stay", manage=True))
     router.callback_query.register(choose_format, DocCB.filter((F.action == "kind") & F.kind.in_(KINDS)), flags=STAY)
     router.callback_query.register(make, DocCB.filter(F.action == "make"))
     router.message.register(answer, StateFilter(DocumentDialog.answer), Is(F.text & ~F.text.startswith("/")))
@@ -484,7 +467,12 @@ def get_router() -> Router:
 
     router.message.register(upload, Is(F.func(_is_word_file)))
     router.message.register(other_file, Is(F.document))
-    router.callback_query.register(upload_choice, StateFilter(TemplateUpload.choose), UploadCB.filter())
+    router.callback_query.register(
+        upload_choice,
+        StateFilter(TemplateUpload.choose),
+        UploadCB.filter(F.kind.in_({"", *KINDS}) & F.lang.in_({"", *LOCALES})),
+        flags=loads("prop", manage=True),
+    )
     router.callback_query.register(upload_gone, UploadCB.filter())
 
     return router
@@ -504,12 +492,12 @@ async def _produce(
     bot: Bot, *, booking_id: int, kind: str, lang: str, fmt: str,
 ) -> None:  # fmt: skip
     """Ask for the next missing thing, or make the document, record it and send it."""
-    found = await _managed(session, user, booking_id)
-    if found is None:
+    stay = await guest_stay_for(session, user, booking_id, manage=True)
+    if stay is None:
         await state.clear()
         await booking_gone(target)
         return
-    booking, prop = found
+    booking, prop = stay.booking, stay.property
     now = services.clock()
     outcome = await service.prepare(session, booking, prop, kind, lang, directory=_templates(services), now=now)
     if isinstance(outcome, service.Missing):
@@ -562,12 +550,12 @@ async def _answer(
     bot: Bot, data: dict[str, object], need: Need, value: object,
 ) -> None:  # fmt: skip
     booking_id = int(str(data["booking_id"]))
-    found = await _managed(session, user, booking_id)
-    if found is None:
+    stay = await guest_stay_for(session, user, booking_id, manage=True)
+    if stay is None:
         await state.clear()
         await booking_gone(target)
         return
-    booking, prop = found
+    booking, prop = stay.booking, stay.property
     try:
         await service.apply_answer(session, booking, prop, need, value, user=user, now=services.clock())
     except (LookupError, ValueError):  # the guest was removed meanwhile, say: ask again from the start

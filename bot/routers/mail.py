@@ -15,6 +15,7 @@ from bot.filters import Is
 from bot.i18n import LOCALES, _
 from bot.keyboards.callbacks import BookingCB, MailCB
 from bot.keyboards.common import button
+from bot.middlewares.lookup import loads
 from bot.routers.documents import pdf_converter
 from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
@@ -23,21 +24,13 @@ from bot.views import documents as document_views
 from bot.views import mail as views
 from bot.views.bookings import source_name
 from bot.views.errors import input_error
-from domain.bookings import booking_for
+from domain.bookings import GuestStay, booking_for
 from domain.documents import service as documents
 from domain.documents.defaults import templates_dir
 from domain.inputs import InputError, parse_text
 from domain.mail import building, inbox
 from domain.properties import property_for
-from storage.models import Booking, PlatformMail, Property, User
-
-
-async def _managed(session: AsyncSession, user: User, booking_id: int) -> tuple[Booking, Property] | None:
-    booking = await booking_for(session, user, booking_id, manage=True)
-    if booking is None or booking.kind not in ("reservation", "tentative"):
-        return None
-    prop = await property_for(session, user, booking.property_id, manage=True)
-    return (booking, prop) if prop is not None else None
+from storage.models import PlatformMail, Property, User
 
 
 def _back(booking_id: int) -> InlineKeyboardMarkup:
@@ -51,151 +44,153 @@ async def _say(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | N
         await query.message.answer(text, reply_markup=markup)
 
 
+async def send(
+    query: CallbackQuery, stay: GuestStay, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    booking, prop = stay.booking, stay.property
+    smtp = services.settings.smtp_config()
+    if smtp is None:
+        await query.answer(views.not_configured(), show_alert=True)
+        return
+    settings = await building.building_mail(session, prop)
+    if not settings.addresses:
+        await _say(query, views.no_addresses(), InlineKeyboardMarkup(inline_keyboard=[
+            [button(_("📧 Addresses"), MailCB(id=prop.id, action="addr"))]]))  # fmt: skip
+        return
+    if settings.mode == "never":
+        await _say(query, views.sending_off(), InlineKeyboardMarkup(inline_keyboard=[
+            [button(_("✉️ E-mail to the building"), MailCB(id=prop.id, action="open"))]]))  # fmt: skip
+        return
+    now = services.clock()
+    if booking.status != "cancelled":
+        directory = templates_dir(services.settings.templates_dir)
+        outcome = await documents.prepare(session, booking, prop, "authorization", settings.locale,
+                                          directory=directory, now=now)  # fmt: skip
+        if isinstance(outcome, documents.Missing):
+            pdf = pdf_converter(services.settings.soffice_path, services.settings.pdf_timeout).available
+            await state.set_state(DocumentDialog.answer)
+            await state.set_data({"booking_id": booking.id, "kind": "authorization", "lang": settings.locale,
+                                  "fmt": "pdf" if pdf else "docx", "need": outcome.need.as_dict()})  # fmt: skip
+            text = views.missing_first(outcome.need.key) + "\n\n" + document_views.missing_text(
+                "authorization", outcome)  # fmt: skip
+            await _say(query, text, document_views.question_keyboard(booking.id, outcome.need))
+            return
+    pressed = query.message.message_id if query.message is not None else 0
+    row = await building.queue_notice(session, prop, booking, settings, now=now, sender=smtp.sender, user=user,
+                                      again=f"{query.from_user.id}:{pressed}")  # fmt: skip
+    if row is None:
+        await query.answer(views.already_queued(), show_alert=True)
+        return
+    await session.commit()
+    services.mail_wakeup()
+    await _say(query, views.queued_text(list(settings.addresses), row.kind), _back(booking.id))
+
+
+async def not_now(query: CallbackQuery, stay: GuestStay) -> None:
+    await edit_or_answer(query, views.not_now(), _back(stay.booking.id))
+
+
+# --- a platform's mail that matched no stay (owners) -------------------------------------------------------
+
+
+async def platform_mail(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
+                        services: Services) -> None:  # fmt: skip
+    mail = await session.get(PlatformMail, callback_data.id)
+    if mail is None or user.role != "owner" or mail.status != "unmatched":
+        await expired(query)
+        return
+    if callback_data.action == "pm_ignore":
+        mail.status = "ignored"
+        await edit_or_answer(query, views.platform_mail_ignored())
+        return
+    if callback_data.action == "pm_pick":
+        stays = await inbox.candidates(session, mail)
+        rows = [[button(f"{p.name[:24]} · {b.check_in:%d/%m} · {source_name(b)}",
+                        MailCB(id=mail.id, action="pm_attach", arg=str(b.id)))] for p, b in stays]  # fmt: skip
+        rows.append([button(_("🙈 Ignore"), MailCB(id=mail.id, action="pm_ignore"))])
+        text = views.platform_mail_pick() if stays else views.platform_mail_no_candidates()
+        await edit_or_answer(query, text, InlineKeyboardMarkup(inline_keyboard=rows))
+        return
+    stay = await booking_for(session, user, int(callback_data.arg or 0), manage=True) if \
+        callback_data.arg.isdigit() else None  # fmt: skip
+    if stay is None:
+        await expired(query)
+        return
+    filled = await inbox.attach(session, mail, stay, now=services.clock())
+    await edit_or_answer(query, views.platform_mail_attached(len(filled)), _back(stay.id))
+
+
+# --- the property's settings -----------------------------------------------------------------------------
+
+
+async def open_settings(
+    query: CallbackQuery, prop: Property, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    await state.clear()
+    await _show(query, session, prop, services)
+
+
+async def choose(
+    query: CallbackQuery, callback_data: MailCB, prop: Property, user: User, session: AsyncSession, services: Services
+) -> None:
+    action, value = callback_data.action, callback_data.arg
+    changes: dict[str, object] = {"body": None} if action == "body_reset" else {
+        "mode" if action == "mode" else "locale": value}  # fmt: skip
+    await building.update_settings(session, prop, user=user, now=services.clock(), **changes)
+    await _show(query, session, prop, services)
+
+
+async def ask(query: CallbackQuery, callback_data: MailCB, prop: Property, state: FSMContext) -> None:
+    await state.set_state(MailInput.addresses if callback_data.action == "addr" else MailInput.body)
+    await state.set_data({"property_id": prop.id})
+    back = InlineKeyboardMarkup(inline_keyboard=[[button(_("⬅️ Back"), MailCB(id=prop.id, action="open"))]])
+    question = views.addresses_question() if callback_data.action == "addr" else views.body_question()
+    await edit_or_answer(query, question, back)
+
+
+async def addresses_typed(
+    message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    try:
+        addresses = building.parse_addresses(message.text or "")
+    except InputError as error:
+        await message.answer(input_error(error) + "\n\n" + views.addresses_question())
+        return
+    await _save(message, user, session, state, services, addresses=addresses)
+
+
+async def body_typed(
+    message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
+) -> None:
+    try:
+        body = parse_text(message.text or "", max_length=2000)
+    except InputError as error:
+        await message.answer(input_error(error) + "\n\n" + views.body_question())
+        return
+    # parse_text folds whitespace; a message keeps its lines
+    lines = [" ".join(line.split()) for line in (message.text or "").strip().splitlines()]
+    await _save(message, user, session, state, services, body="\n".join(lines) if body else body)
+
+
 def get_router() -> Router:
     router = Router(name="mail")
-
-    @router.callback_query(MailCB.filter(F.action.in_({"send", "revise"})))
-    async def send(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
-                   state: FSMContext, services: Services) -> None:  # fmt: skip
-        found = await _managed(session, user, callback_data.id)
-        if found is None:
-            await expired(query)
-            return
-        booking, prop = found
-        smtp = services.settings.smtp_config()
-        if smtp is None:
-            await query.answer(views.not_configured(), show_alert=True)
-            return
-        settings = await building.building_mail(session, prop)
-        if not settings.addresses:
-            await _say(query, views.no_addresses(), InlineKeyboardMarkup(inline_keyboard=[
-                [button(_("📧 Addresses"), MailCB(id=prop.id, action="addr"))]]))  # fmt: skip
-            return
-        if settings.mode == "never":
-            await _say(query, views.sending_off(), InlineKeyboardMarkup(inline_keyboard=[
-                [button(_("✉️ E-mail to the building"), MailCB(id=prop.id, action="open"))]]))  # fmt: skip
-            return
-        now = services.clock()
-        if booking.status != "cancelled":
-            directory = templates_dir(services.settings.templates_dir)
-            outcome = await documents.prepare(session, booking, prop, "authorization", settings.locale,
-                                              directory=directory, now=now)  # fmt: skip
-            if isinstance(outcome, documents.Missing):
-                pdf = pdf_converter(services.settings.soffice_path, services.settings.pdf_timeout).available
-                await state.set_state(DocumentDialog.answer)
-                await state.set_data({"booking_id": booking.id, "kind": "authorization", "lang": settings.locale,
-                                      "fmt": "pdf" if pdf else "docx", "need": outcome.need.as_dict()})  # fmt: skip
-                text = views.missing_first(outcome.need.key) + "\n\n" + document_views.missing_text(
-                    "authorization", outcome)  # fmt: skip
-                await _say(query, text, document_views.question_keyboard(booking.id, outcome.need))
-                return
-        pressed = query.message.message_id if query.message is not None else 0
-        row = await building.queue_notice(session, prop, booking, settings, now=now, sender=smtp.sender, user=user,
-                                          again=f"{query.from_user.id}:{pressed}")  # fmt: skip
-        if row is None:
-            await query.answer(views.already_queued(), show_alert=True)
-            return
-        await session.commit()
-        services.mail_wakeup()
-        await _say(query, views.queued_text(list(settings.addresses), row.kind), _back(booking.id))
-
-    @router.callback_query(MailCB.filter(F.action == "notnow"))
-    async def not_now(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession) -> None:
-        if await _managed(session, user, callback_data.id) is None:
-            await expired(query)
-            return
-        await edit_or_answer(query, views.not_now(), _back(callback_data.id))
-
-    # --- a platform's mail that matched no stay (owners) -------------------------------------------------------
-
-    @router.callback_query(MailCB.filter(F.action.in_({"pm_pick", "pm_attach", "pm_ignore"})))
-    async def platform_mail(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
-                            services: Services) -> None:  # fmt: skip
-        mail = await session.get(PlatformMail, callback_data.id)
-        if mail is None or user.role != "owner" or mail.status != "unmatched":
-            await expired(query)
-            return
-        if callback_data.action == "pm_ignore":
-            mail.status = "ignored"
-            await edit_or_answer(query, views.platform_mail_ignored())
-            return
-        if callback_data.action == "pm_pick":
-            stays = await inbox.candidates(session, mail)
-            rows = [[button(f"{p.name[:24]} · {b.check_in:%d/%m} · {source_name(b)}",
-                            MailCB(id=mail.id, action="pm_attach", arg=str(b.id)))] for p, b in stays]  # fmt: skip
-            rows.append([button(_("🙈 Ignore"), MailCB(id=mail.id, action="pm_ignore"))])
-            text = views.platform_mail_pick() if stays else views.platform_mail_no_candidates()
-            await edit_or_answer(query, text, InlineKeyboardMarkup(inline_keyboard=rows))
-            return
-        stay = await booking_for(session, user, int(callback_data.arg or 0), manage=True) if \
-            callback_data.arg.isdigit() else None  # fmt: skip
-        if stay is None:
-            await expired(query)
-            return
-        filled = await inbox.attach(session, mail, stay, now=services.clock())
-        await edit_or_answer(query, views.platform_mail_attached(len(filled)), _back(stay.id))
-
-    # --- the property's settings -----------------------------------------------------------------------------
-
-    @router.callback_query(MailCB.filter(F.action == "open"))
-    async def open_settings(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
-                            state: FSMContext, services: Services) -> None:  # fmt: skip
-        await state.clear()
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
-        await _show(query, session, prop, services)
-
-    @router.callback_query(MailCB.filter(F.action.in_({"mode", "lang", "body_reset"})))
-    async def choose(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
-                     services: Services) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        action, value = callback_data.action, callback_data.arg
-        if prop is None or (action == "mode" and value not in building.MODES) or (
-                action == "lang" and value not in LOCALES):  # fmt: skip
-            await expired(query)
-            return
-        changes: dict[str, object] = {"body": None} if action == "body_reset" else {
-            "mode" if action == "mode" else "locale": value}  # fmt: skip
-        await building.update_settings(session, prop, user=user, now=services.clock(), **changes)
-        await _show(query, session, prop, services)
-
-    @router.callback_query(MailCB.filter(F.action.in_({"addr", "body"})))
-    async def ask(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
-                  state: FSMContext) -> None:  # fmt: skip
-        prop = await property_for(session, user, callback_data.id, manage=True)
-        if prop is None:
-            await expired(query)
-            return
-        await state.set_state(MailInput.addresses if callback_data.action == "addr" else MailInput.body)
-        await state.set_data({"property_id": prop.id})
-        back = InlineKeyboardMarkup(inline_keyboard=[[button(_("⬅️ Back"), MailCB(id=prop.id, action="open"))]])
-        question = views.addresses_question() if callback_data.action == "addr" else views.body_question()
-        await edit_or_answer(query, question, back)
-
-    @router.message(StateFilter(MailInput.addresses), Is(F.text & ~F.text.startswith("/")))
-    async def addresses_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                              services: Services) -> None:  # fmt: skip
-        try:
-            addresses = building.parse_addresses(message.text or "")
-        except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.addresses_question())
-            return
-        await _save(message, user, session, state, services, addresses=addresses)
-
-    @router.message(StateFilter(MailInput.body), Is(F.text & ~F.text.startswith("/")))
-    async def body_typed(message: Message, user: User, session: AsyncSession, state: FSMContext,
-                         services: Services) -> None:  # fmt: skip
-        try:
-            body = parse_text(message.text or "", max_length=2000)
-        except InputError as error:
-            await message.answer(input_error(error) + "\n\n" + views.body_question())
-            return
-        # parse_text folds whitespace; a message keeps its lines
-        lines = [" ".join(line.split()) for line in (message.text or "").strip().splitlines()]
-        await _save(message, user, session, state, services, body="\n".join(lines) if body else body)
-
+    cb = router.callback_query
+    cb.register(send, MailCB.filter(F.action.in_({"send", "revise"})), flags=loads("stay", manage=True))
+    cb.register(not_now, MailCB.filter(F.action == "notnow"), flags=loads("stay", manage=True))
+    cb.register(platform_mail, MailCB.filter(F.action.in_({"pm_pick", "pm_attach", "pm_ignore"})))
+    cb.register(open_settings, MailCB.filter(F.action == "open"), flags=loads("prop", manage=True))
+    cb.register(
+        choose,
+        MailCB.filter(
+            ((F.action == "mode") & F.arg.in_(building.MODES))
+            | ((F.action == "lang") & F.arg.in_(LOCALES))
+            | (F.action == "body_reset")
+        ),
+        flags=loads("prop", manage=True),
+    )
+    cb.register(ask, MailCB.filter(F.action.in_({"addr", "body"})), flags=loads("prop", manage=True))
+    router.message.register(addresses_typed, StateFilter(MailInput.addresses), Is(F.text & ~F.text.startswith("/")))
+    router.message.register(body_typed, StateFilter(MailInput.body), Is(F.text & ~F.text.startswith("/")))
     return router
 
 
