@@ -8,19 +8,19 @@ an alert was queued (quiet hours switched off, a kind turned off) still takes ef
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import Select, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.time import local_instant
+from domain.time import local_instant, zones_for
 from storage.models import AuditLog, Outbox, Property, PropertyAccess, User
 from storage.repositories import ALERT_ROLES
 
@@ -236,6 +236,38 @@ async def prune_outbox(session: AsyncSession, *, before: datetime) -> int:
 
 async def key_exists(session: AsyncSession, key: str) -> bool:
     return bool(await session.scalar(select(exists().where(Outbox.idempotency_key == key))))
+
+
+_Moment = TypeVar("_Moment")  # what makes a row due: a day, a month
+
+
+async def queue_due(
+    session: AsyncSession,
+    users: Select[tuple[User]],
+    *,
+    default_zone: ZoneInfo,
+    due: Callable[[User, ZoneInfo], _Moment | None],
+    key: Callable[[User, _Moment], str],
+    row: Callable[[User, _Moment, str], Awaitable[dict[str, Any] | None]],
+) -> int:
+    """One outbox row per person whose moment has come in their own zone (a day's summary, a month's report), once
+    per moment: its key. Returns how many were queued."""
+    people = (await session.scalars(users)).all()
+    if not people:
+        return 0
+    zones = await zones_for(session, people, default_zone)
+    rows = []
+    for user in people:
+        moment = due(user, zones[user.id])
+        if moment is None:
+            continue
+        row_key = key(user, moment)
+        if await key_exists(session, row_key):  # checked first: building a row costs queries
+            continue
+        new = await row(user, moment, row_key)
+        if new is not None:
+            rows.append(new)
+    return await add_outbox_rows(session, rows)
 
 
 async def receives_alerts(session: AsyncSession, user: User) -> bool:

@@ -5,16 +5,17 @@ last month's figures and the chart. queue_monthly() writes one outbox row per ow
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.alerts import AlertKind, add_outbox_rows, key_exists, outbox_row
+from domain.alerts import AlertKind, outbox_row, queue_due
 from domain.stats import Period, month_start, report_to_raw
 from domain.stats_service import load_report, stats_properties
 from domain.summary import GRACE
-from domain.time import local_instant, zones_for
+from domain.time import local_instant
 from storage.models import User
 
 DEFAULT_HOUR = 8
@@ -38,28 +39,19 @@ def monthly_key(user: User, period: Period) -> str:
 async def queue_monthly(
     session: AsyncSession, *, now: datetime, default_zone: ZoneInfo, grace: timedelta = GRACE
 ) -> int:
-    users = (
-        await session.scalars(
-            select(User)
-            .where(User.is_active.is_(True), User.role == "owner", User.monthly_stats.is_(True))
-            .order_by(User.id)
-        )
-    ).all()
-    if not users:
-        return 0
-    zones = await zones_for(session, users, default_zone)
-    rows = []
-    for user in users:
-        period = monthly_due(now, zones[user.id], user.summary_hour, grace)
-        if period is None:
-            continue
-        key = monthly_key(user, period)
-        if await key_exists(session, key):  # checked first: a report costs a query over every property
-            continue
+    async def report_row(user: User, period: Period, key: str) -> dict[str, Any] | None:
         properties = await stats_properties(session, user)
         if not properties:
-            continue
+            return None
         report = await load_report(session, properties, period)
-        rows.append(outbox_row(user, AlertKind.MONTHLY_STATS, key, now=now, payload=report_to_raw(report)))
-    return await add_outbox_rows(session, rows)
+        return outbox_row(user, AlertKind.MONTHLY_STATS, key, now=now, payload=report_to_raw(report))
 
+    owners = select(User).where(User.is_active.is_(True), User.role == "owner", User.monthly_stats.is_(True))
+    return await queue_due(
+        session,
+        owners.order_by(User.id),
+        default_zone=default_zone,
+        due=lambda user, zone: monthly_due(now, zone, user.summary_hour, grace),
+        key=monthly_key,
+        row=report_row,
+    )

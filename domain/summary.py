@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.alerts import add_outbox_rows, key_exists, outbox_row, visible_alert_property_ids
+from domain.alerts import outbox_row, queue_due, visible_alert_property_ids
 from domain.conflicts import ALERTING
-from domain.time import local_instant, zones_for
+from domain.time import local_instant
 from storage.models import Booking, Conflict, Feed, Property, User, hosted
 
 GRACE = timedelta(hours=3)  # started late (the process was down at the hour): still worth sending until then
@@ -150,23 +150,15 @@ async def summary_for(session: AsyncSession, user: User, day: date) -> dict[str,
 async def queue_summaries(
     session: AsyncSession, *, now: datetime, default_zone: ZoneInfo, grace: timedelta = GRACE
 ) -> int:
-    users = (
-        await session.scalars(
-            select(User).where(User.is_active.is_(True), User.summary_hour.is_not(None)).order_by(User.id)
-        )
-    ).all()
-    if not users:
-        return 0
-    zones = await zones_for(session, users, default_zone)
-    rows = []
-    for user in users:
-        day = summary_due(now, zones[user.id], user.summary_hour, grace)
-        if day is None:
-            continue
-        key = f"summary:{user.id}:{day.isoformat()}"
-        if await key_exists(session, key):  # checked first: building a summary costs a few queries
-            continue
+    async def summary_row(user: User, day: date, key: str) -> dict[str, Any] | None:
         payload = await summary_for(session, user, day)
-        if payload is not None:
-            rows.append(outbox_row(user, "summary", key, now=now, payload=payload))
-    return await add_outbox_rows(session, rows)
+        return outbox_row(user, "summary", key, now=now, payload=payload) if payload is not None else None
+
+    return await queue_due(
+        session,
+        select(User).where(User.is_active.is_(True), User.summary_hour.is_not(None)).order_by(User.id),
+        default_zone=default_zone,
+        due=lambda user, zone: summary_due(now, zone, user.summary_hour, grace),
+        key=lambda user, day: f"summary:{user.id}:{day.isoformat()}",
+        row=summary_row,
+    )

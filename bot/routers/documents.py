@@ -442,26 +442,11 @@ def get_router() -> Router:
         StateFilter(DocumentDetail.value),
         DocSetupCB.filter(F.action == "info_skip"),
     )
-    router.callback_query.register(
-        template_screen,
-        DocSetupCB.filter((F.action == "tpl") & TEMPLATE),
-        flags=MANAGED_PROPERTY,
-    )
-    router.callback_query.register(
-        download_template,
-        DocSetupCB.filter((F.action == "get") & TEMPLATE),
-        flags=MANAGED_PROPERTY,
-    )
-    router.callback_query.register(
-        revert_ask,
-        DocSetupCB.filter((F.action == "revert") & TEMPLATE),
-        flags=MANAGED_PROPERTY,
-    )
-    router.callback_query.register(
-        revert,
-        DocSetupCB.filter((F.action == "revert_yes") & TEMPLATE),
-        flags=MANAGED_PROPERTY,
-    )
+    templates = {template_screen: "tpl", download_template: "get", revert_ask: "revert", revert: "revert_yes"}
+    for handler, action in templates.items():
+        router.callback_query.register(
+            handler, DocSetupCB.filter((F.action == action) & TEMPLATE), flags=MANAGED_PROPERTY
+        )
 
     # --- uploading a template ----------------------------------------------------------------------------------
 
