@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 
@@ -442,8 +443,13 @@ def get_router() -> Router:
         StateFilter(DocumentDetail.value),
         DocSetupCB.filter(F.action == "info_skip"),
     )
-    templates = {template_screen: "tpl", download_template: "get", revert_ask: "revert", revert: "revert_yes"}
-    for handler, action in templates.items():
+    templates: list[tuple[Callable[..., Awaitable[None]], str]] = [
+        (template_screen, "tpl"),
+        (download_template, "get"),
+        (revert_ask, "revert"),
+        (revert, "revert_yes"),
+    ]
+    for handler, action in templates:
         router.callback_query.register(
             handler, DocSetupCB.filter((F.action == action) & TEMPLATE), flags=MANAGED_PROPERTY
         )
