@@ -146,9 +146,6 @@ async def make(
     services: Services,
     bot: Bot,
 ) -> None:
-    if callback_data.kind not in KINDS or callback_data.lang not in LOCALES or callback_data.fmt not in ("docx", "pdf"):
-        await expired(query)
-        return
     if callback_data.fmt == "pdf" and not _converter(services).available:
         await query.answer(views.pdf_unavailable(), show_alert=True)
         return
@@ -426,7 +423,10 @@ def get_router() -> Router:
     router.message.register(document_command, Command("document", "documents"))
     router.callback_query.register(menu, DocCB.filter(F.action == "menu"), flags=loads("stay", manage=True))
     router.callback_query.register(choose_format, DocCB.filter((F.action == "kind") & F.kind.in_(KINDS)), flags=STAY)
-    router.callback_query.register(make, DocCB.filter(F.action == "make"))
+    router.callback_query.register(
+        make,
+        DocCB.filter((F.action == "make") & F.kind.in_(KINDS) & F.lang.in_(LOCALES) & F.fmt.in_({"docx", "pdf"})),
+    )
     router.message.register(answer, StateFilter(DocumentDialog.answer), Is(F.text & ~F.text.startswith("/")))
     router.callback_query.register(skip, StateFilter(DocumentDialog.answer), DocCB.filter(F.action == "skip"))
     router.callback_query.register(stop, DocCB.filter(F.action.in_({"skip", "stop"})))
