@@ -20,9 +20,8 @@ from bot.routers.datepick import picked_day, turn_month
 from bot.routers.replies import edit_or_answer
 from bot.services import Services
 from bot.states import FreeDates
-from bot.views.bookings import source_name
 from bot.views.errors import input_error
-from bot.views.feeds import platform_name
+from bot.views.feeds import platform_name, source_name
 from bot.views.format import day, esc, short_day, stay_range
 from domain.availability import PropertyAvailability, availability
 from domain.inputs import InputError, StayDates, parse_date, parse_date_pair, validate_stay
@@ -158,7 +157,7 @@ def _property_line(entry: PropertyAvailability) -> str:
         return head + stale
     blocked = " (" + _("blocked") + ")"
     blockers = "; ".join(
-        f"{esc(source_name(b))} {short_day(b.check_in)}→{short_day(b.check_out)}"
+        f"{esc(source_name(b.source))} {short_day(b.check_in)}→{short_day(b.check_out)}"
         + (blocked if b.kind == "block" else "")
         for b in entry.blockers[:5]
     )

@@ -22,8 +22,8 @@ from bot.services import Services
 from bot.states import DocumentDialog, MailInput
 from bot.views import documents as document_views
 from bot.views import mail as views
-from bot.views.bookings import source_name
 from bot.views.errors import input_error
+from bot.views.feeds import source_name
 from domain.bookings import GuestStay, booking_for
 from domain.documents import service as documents
 from domain.documents.defaults import templates_dir
@@ -105,7 +105,7 @@ async def platform_mail(query: CallbackQuery, callback_data: MailCB, user: User,
         return
     if callback_data.action == "pm_pick":
         stays = await inbox.candidates(session, mail)
-        rows = [[button(f"{p.name[:24]} · {b.check_in:%d/%m} · {source_name(b)}",
+        rows = [[button(f"{p.name[:24]} · {b.check_in:%d/%m} · {source_name(b.source)}",
                         MailCB(id=mail.id, action="pm_attach", arg=str(b.id)))] for p, b in stays]  # fmt: skip
         rows.append([button(_("🙈 Ignore"), MailCB(id=mail.id, action="pm_ignore"))])
         text = views.platform_mail_pick() if stays else views.platform_mail_no_candidates()

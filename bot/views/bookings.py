@@ -11,7 +11,7 @@ from bot.i18n import N_, _
 from bot.keyboards.callbacks import BookingCB, DocCB, MailCB, MenuCB, MonthCB, PropertyCB
 from bot.keyboards.common import NOOP, button
 from bot.keyboards.datepicker import shift_month
-from bot.views.feeds import platform_name
+from bot.views.feeds import platform_name, source_name
 from bot.views.format import day, esc, money, month_title, short_day, stay_range, weekday_letters
 from domain.booking_fields import DETAIL_FIELDS, display_guest, shown_value
 from domain.bookings import DayView
@@ -31,15 +31,11 @@ STATUS_LABELS = {
 }
 
 
-def source_name(booking: Booking) -> str:
-    return _("Direct") if booking.source == "direct" else platform_name(booking.source)
-
-
 def short_line(prop: Property, booking: Booking) -> str:
     guest = display_guest(booking)
     who = f" · {esc(guest)}" if guest else ""
     dates = f"{short_day(booking.check_in)}→{short_day(booking.check_out)}"
-    return f"<b>{esc(prop.name)}</b> · {esc(source_name(booking))}{who} · {dates}"
+    return f"<b>{esc(prop.name)}</b> · {esc(source_name(booking.source))}{who} · {dates}"
 
 
 def day_text(view: DayView, *, title: str) -> str:
@@ -78,7 +74,7 @@ def day_buttons(views: list[DayView]) -> list[list[InlineKeyboardButton]]:
 
 
 def booking_card(booking: Booking, prop: Property, feed: Feed | None, guests: list[Guest]) -> str:
-    what = [_(KIND_LABELS.get(booking.kind, booking.kind)), esc(source_name(booking))]
+    what = [_(KIND_LABELS.get(booking.kind, booking.kind)), esc(source_name(booking.source))]
     if booking.kind != "block" or booking.status != "active":  # a block is not "confirmed"; it is just there
         what.append(_(STATUS_LABELS.get(booking.status, booking.status)))
     lines = [f"🏠 <b>{esc(prop.name)}</b>", " · ".join(what), stay_range(booking.check_in, booking.check_out)]
@@ -112,7 +108,7 @@ OVERLAP_SAVE, OVERLAP_DATES = "ov_save", "ov_dates"  # callback data of the over
 def taken_line(booking: Booking) -> str:
     """One stay in the way of new dates: who holds the nights, with the reservation code where there is one."""
     what = _(KIND_LABELS.get(booking.kind, booking.kind))
-    parts = [stay_range(booking.check_in, booking.check_out), f"{what} · {esc(source_name(booking))}"]
+    parts = [stay_range(booking.check_in, booking.check_out), f"{what} · {esc(source_name(booking.source))}"]
     guest = display_guest(booking)
     if guest:
         parts.append(esc(guest))

@@ -7,7 +7,8 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import N_, _
 from bot.keyboards.callbacks import BookingCB, ConflictCB, MenuCB
 from bot.keyboards.common import button
-from bot.views.bookings import STATUS_LABELS, source_name
+from bot.views.bookings import STATUS_LABELS
+from bot.views.feeds import source_name
 from bot.views.format import esc, moment, stay_range
 from domain.booking_fields import display_guest
 from storage.models import Booking, Conflict, Property
@@ -42,7 +43,7 @@ def own_side_line(number: int) -> str:
 def stay_line(booking: Booking, *, with_status: bool = False) -> str:
     guest = display_guest(booking)
     who = f" · {esc(guest)}" if guest else ""
-    line = f"{esc(source_name(booking))}{who} · {stay_range(booking.check_in, booking.check_out)}"
+    line = f"{esc(source_name(booking.source))}{who} · {stay_range(booking.check_in, booking.check_out)}"
     if with_status and booking.status != "active":
         line += f" · <i>{_(STATUS_LABELS.get(booking.status, booking.status))}</i>"
     return line

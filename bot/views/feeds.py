@@ -12,6 +12,11 @@ def platform_name(platform: str, label: str | None = None) -> str:
     return "LUMINA" if platform == Platform.DIRECT else PLATFORM_NAMES.get(platform, _("Calendar"))
 
 
+def source_name(source: str) -> str:
+    """Where a stay came from: a platform's name, or "Direct" for one made in the chat."""
+    return _("Direct") if source == Platform.DIRECT else platform_name(source)
+
+
 _KNOWN = frozenset({"html", "not_calendar", "truncated", "invalid", "unusable", "timeout", "too_large",
                     "too_many_events", "http_error", "dns", "connect", "too_many_redirects", "invalid_url",
                     "private_address"})

@@ -12,6 +12,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import N_, _, ngettext, use_locale
 from bot.keyboards.callbacks import BookingCB, DocSetupCB, MailCB
 from bot.keyboards.common import button
+from bot.views.feeds import platform_name
 from bot.views.format import day, esc, moment, money, stay_range
 from domain.mail.building import BuildingMail
 from jobs.delivery import Button, Rendered
@@ -232,10 +233,6 @@ def not_now() -> str:
 # --- the platforms' mails -----------------------------------------------------------------------------------------
 
 
-def _platform(platform: Any) -> str:
-    return {"airbnb": "Airbnb", "booking": "Booking.com"}.get(str(platform), str(platform))
-
-
 def _mail_facts(payload: dict[str, Any], *, only: list[str] | None = None) -> str:
     """"Maria Silva, 2 guests, R$ 1.240,00": what the mail says (or only the fields it filled)."""
     parts = []
@@ -252,7 +249,7 @@ def _mail_facts(payload: dict[str, Any], *, only: list[str] | None = None) -> st
 
 def platform_mail(row: Outbox) -> Rendered:
     payload = row.payload
-    platform = _platform(payload.get("platform"))
+    platform = platform_name(str(payload.get("platform")))
     title = f"<b>{esc(payload.get('property'))}</b>" if payload.get("property") else ""
     status = payload.get("status")
     if status == "filled":

@@ -13,7 +13,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.i18n import N_, _, ngettext
-from bot.views.feeds import platform_name
+from bot.views.feeds import source_name
 from bot.views.format import babel_locale, esc, month_title
 from domain.stats import Comparison, Figures, Period, Report, month_start
 from domain.stats_service import ExportStay
@@ -27,10 +27,6 @@ PERIOD_LABELS = {
 }
 STATUS_LABELS = {"booked": N_("booked"), "ended": N_("ended"), "cancelled": N_("cancelled")}
 MAX_PROPERTY_LINES = 15
-
-
-def source_name(source: str) -> str:
-    return _("Direct") if source == "direct" else platform_name(source)
 
 
 def period_title(period: Period) -> str:

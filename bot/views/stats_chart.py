@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from babel.dates import get_month_names
 
 from bot.i18n import _
+from bot.views.feeds import source_name
 from bot.views.format import babel_locale
-from bot.views.stats import source_name
 from domain.stats import Report
 
 COLORS = {
