@@ -5,47 +5,17 @@ The user's language lives in the database (users.locale); the i18n middleware pu
 
 from __future__ import annotations
 
-import gettext
-import io
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
-from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import LazyProxy
 
-from domain.languages import LANGUAGES
+from domain.languages import LANGUAGES, translations
 
 LOCALES = LANGUAGES  # one list: domain.languages
 DEFAULT_LOCALE = "pt_BR"
 _current: ContextVar[str] = ContextVar("lumina_locale", default=DEFAULT_LOCALE)
-
-
-def locales_dir() -> Path:
-    """locales/ beside the packages (a checkout or editable install), else LUMINA_LOCALES_DIR, else ./locales."""
-    candidates = [Path(os.environ["LUMINA_LOCALES_DIR"])] if os.environ.get("LUMINA_LOCALES_DIR") else []
-    candidates += [Path(__file__).resolve().parent.parent / "locales", Path.cwd() / "locales"]
-    for path in candidates:
-        if (path / "pt_BR" / "LC_MESSAGES" / "messages.po").exists():
-            return path
-    raise FileNotFoundError("locales/ with the .po catalogs not found; set LUMINA_LOCALES_DIR")
-
-
-@cache
-def translations(locale: str) -> gettext.NullTranslations:
-    if locale not in LOCALES:
-        locale = DEFAULT_LOCALE
-    po_path = locales_dir() / locale / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)  # compile in memory: no .mo file is ever committed or needed
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
 
 
 def normalize_locale(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:

@@ -20,7 +20,7 @@ from babel.numbers import format_currency
 
 from domain.calendar.model import PLATFORM_NAMES
 from domain.documents.words import amount_in_words
-from domain.languages import LANGUAGES
+from domain.languages import LANGUAGES, N_, translations
 
 KINDS = ("authorization", "checkin", "receipt")
 LOCALES = LANGUAGES
@@ -50,15 +50,8 @@ FIELDS: dict[str, frozenset[str]] = {kind: frozenset(names) for kind, names in K
 
 _DATE = {"pt_BR": "dd/MM/yyyy", "en": "d MMM yyyy"}
 _LONG_DATE = {"pt_BR": "d 'de' MMMM 'de' yyyy", "en": "d MMMM yyyy"}
-_NIGHTS = {"pt_BR": ("noite", "noites"), "en": ("night", "nights")}
-_DIRECT = {"pt_BR": "Reserva direta", "en": "Direct booking"}
-_OTHER = {"pt_BR": "Outra plataforma", "en": "Other platform"}
-# File names: ASCII, per document language, e.g. autorizacao-2027-08-12-apto-101.docx
-_FILE_WORDS = {
-    "authorization": {"pt_BR": "autorizacao", "en": "authorization"},
-    "checkin": {"pt_BR": "instrucoes-check-in", "en": "check-in-instructions"},
-    "receipt": {"pt_BR": "recibo", "en": "receipt"},
-}
+# The documents' words come from the chat's catalogs, in the document's language (not the reader's).
+_DIRECT, _OTHER = N_("Direct booking"), N_("Other platform")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,14 +165,13 @@ def _person(person: Person) -> dict[str, str]:
 
 
 def nights_text(nights: int, locale: str) -> str:
-    one, many = _NIGHTS.get(locale, _NIGHTS["en"])
-    return f"{nights} {one if nights == 1 else many}"
+    return translations(locale).ngettext("{n} night", "{n} nights", nights).format(n=nights)
 
 
 def platform_label(source: str, locale: str) -> str:
     if source == "direct":
-        return _DIRECT.get(locale, _DIRECT["en"])
-    return PLATFORM_NAMES.get(source) or _OTHER.get(locale, _OTHER["en"])
+        return translations(locale).gettext(_DIRECT)
+    return PLATFORM_NAMES.get(source) or translations(locale).gettext(_OTHER)
 
 
 def build_context(kind: str, locale: str, data: DocumentData, *, today: date) -> dict[str, Any]:
@@ -251,12 +243,23 @@ def slugify(text: str, *, max_length: int = 40) -> str:
     return slug[:max_length].rstrip("-")
 
 
+def _file_word(kind: str, locale: str) -> str:
+    """The kind's name in `locale` for a file name, ASCII: e.g. autorizacao-2027-08-12-apto-101.docx."""
+    t = translations(locale)
+    words = {
+        "authorization": t.pgettext("file name", "authorization"),
+        "checkin": t.pgettext("file name", "check-in instructions"),
+        "receipt": t.pgettext("file name", "receipt"),
+    }
+    return slugify(words[kind])
+
+
 def file_name(kind: str, locale: str, check_in: date, property_name: str, extension: str) -> str:
-    words = _FILE_WORDS[kind].get(locale, _FILE_WORDS[kind]["en"])
+    words = _file_word(kind, locale)
     name = "-".join(part for part in (words, check_in.isoformat(), slugify(property_name)) if part)
     return f"{name}.{extension}"
 
 
 def template_file_name(kind: str, locale: str, version: str) -> str:
-    words = _FILE_WORDS[kind].get(locale, _FILE_WORDS[kind]["en"])
+    words = _file_word(kind, locale)
     return f"{words}-{slugify(locale)}-{slugify(version)}.docx"
