@@ -54,30 +54,45 @@ async def send(
         return
     settings = await building.building_mail(session, prop)
     if not settings.addresses:
-        await _say(query, views.no_addresses(), InlineKeyboardMarkup(inline_keyboard=[
-            [button(_("📧 Addresses"), MailCB(id=prop.id, action="addr"))]]))  # fmt: skip
+        await _say(query, views.no_addresses(), views.addresses_keyboard(prop.id))
         return
     if settings.mode == "never":
-        await _say(query, views.sending_off(), InlineKeyboardMarkup(inline_keyboard=[
-            [button(_("✉️ E-mail to the building"), MailCB(id=prop.id, action="open"))]]))  # fmt: skip
+        await _say(query, views.sending_off(), views.settings_link_keyboard(prop.id))
         return
     now = services.clock()
     if booking.status != "cancelled":
         directory = templates_dir(services.settings.templates_dir)
-        outcome = await documents.prepare(session, booking, prop, "authorization", settings.locale,
-                                          directory=directory, now=now)  # fmt: skip
+        outcome = await documents.prepare(
+            session, booking, prop, "authorization", settings.locale, directory=directory, now=now
+        )
         if isinstance(outcome, documents.Missing):
             pdf = pdf_converter(services.settings.soffice_path, services.settings.pdf_timeout).available
             await state.set_state(DocumentDialog.answer)
-            await state.set_data({"booking_id": booking.id, "kind": "authorization", "lang": settings.locale,
-                                  "fmt": "pdf" if pdf else "docx", "need": outcome.need.as_dict()})  # fmt: skip
-            text = views.missing_first(outcome.need.key) + "\n\n" + document_views.missing_text(
-                "authorization", outcome)  # fmt: skip
+            await state.set_data(
+                {
+                    "booking_id": booking.id,
+                    "kind": "authorization",
+                    "lang": settings.locale,
+                    "fmt": "pdf" if pdf else "docx",
+                    "need": outcome.need.as_dict(),
+                }
+            )
+            text = (
+                views.missing_first(outcome.need.key) + "\n\n" + document_views.missing_text("authorization", outcome)
+            )
             await _say(query, text, document_views.question_keyboard(booking.id, outcome.need))
             return
     pressed = query.message.message_id if query.message is not None else 0
-    row = await building.queue_notice(session, prop, booking, settings, now=now, sender=smtp.sender, user=user,
-                                      again=f"{query.from_user.id}:{pressed}")  # fmt: skip
+    row = await building.queue_notice(
+        session,
+        prop,
+        booking,
+        settings,
+        now=now,
+        sender=smtp.sender,
+        user=user,
+        again=f"{query.from_user.id}:{pressed}",
+    )
     if row is None:
         await query.answer(views.already_queued(), show_alert=True)
         return
@@ -93,8 +108,9 @@ async def not_now(query: CallbackQuery, stay: GuestStay) -> None:
 # --- a platform's mail that matched no stay (owners) -------------------------------------------------------
 
 
-async def platform_mail(query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession,
-                        services: Services) -> None:  # fmt: skip
+async def platform_mail(
+    query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession, services: Services
+) -> None:
     mail = await session.get(PlatformMail, callback_data.id)
     if mail is None or user.role != "owner" or mail.status != "unmatched":
         await expired(query)
@@ -105,14 +121,24 @@ async def platform_mail(query: CallbackQuery, callback_data: MailCB, user: User,
         return
     if callback_data.action == "pm_pick":
         stays = await inbox.candidates(session, mail)
-        rows = [[button(f"{p.name[:24]} · {b.check_in:%d/%m} · {source_name(b.source)}",
-                        MailCB(id=mail.id, action="pm_attach", arg=str(b.id)))] for p, b in stays]  # fmt: skip
+        rows = [
+            [
+                button(
+                    f"{p.name[:24]} · {b.check_in:%d/%m} · {source_name(b.source)}",
+                    MailCB(id=mail.id, action="pm_attach", arg=str(b.id)),
+                )
+            ]
+            for p, b in stays
+        ]
         rows.append([button(_("🙈 Ignore"), MailCB(id=mail.id, action="pm_ignore"))])
         text = views.platform_mail_pick() if stays else views.platform_mail_no_candidates()
         await edit_or_answer(query, text, InlineKeyboardMarkup(inline_keyboard=rows))
         return
-    stay = await booking_for(session, user, int(callback_data.arg or 0), manage=True) if \
-        callback_data.arg.isdigit() else None  # fmt: skip
+    stay = (
+        await booking_for(session, user, int(callback_data.arg or 0), manage=True)
+        if callback_data.arg.isdigit()
+        else None
+    )
     if stay is None:
         await expired(query)
         return
@@ -134,8 +160,9 @@ async def choose(
     query: CallbackQuery, callback_data: MailCB, prop: Property, user: User, session: AsyncSession, services: Services
 ) -> None:
     action, value = callback_data.action, callback_data.arg
-    changes: dict[str, object] = {"body": None} if action == "body_reset" else {
-        "mode" if action == "mode" else "locale": value}  # fmt: skip
+    changes: dict[str, object] = (
+        {"body": None} if action == "body_reset" else {"mode" if action == "mode" else "locale": value}
+    )
     await building.update_settings(session, prop, user=user, now=services.clock(), **changes)
     await _show(query, session, prop, services)
 
@@ -194,8 +221,9 @@ def get_router() -> Router:
     return router
 
 
-async def _save(message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services,
-                **changes: object) -> None:  # fmt: skip
+async def _save(
+    message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services, **changes: object
+) -> None:
     data = await state.get_data()
     await state.clear()
     prop = await property_for(session, user, int(data["property_id"]), manage=True)

@@ -87,26 +87,29 @@ def get_router() -> Router:
     return router
 
 
+async def noop(query: CallbackQuery) -> None:
+    await query.answer()
+
+
+async def unknown_button(query: CallbackQuery) -> None:
+    await expired(query)
+
+
+async def unknown_command(message: Message) -> None:
+    await message.answer(
+        _("I do not know that command.") + " " + _("Send /help for the list."), reply_markup=only_menu()
+    )
+
+
+async def anything_else(message: Message) -> None:
+    await message.answer(_("I did not understand. Choose an option below or send /help."), reply_markup=main_menu())
+
+
 def get_fallback_router() -> Router:
     """Attached last: whatever reaches it was not understood by any area."""
     router = Router(name="fallback")
-
-    @router.callback_query(Is(F.data == NOOP))
-    async def noop(query: CallbackQuery) -> None:
-        await query.answer()
-
-    @router.callback_query()
-    async def unknown_button(query: CallbackQuery) -> None:
-        await expired(query)
-
-    @router.message(Is(F.text.startswith("/")))
-    async def unknown_command(message: Message) -> None:
-        await message.answer(
-            _("I do not know that command.") + " " + _("Send /help for the list."), reply_markup=only_menu()
-        )
-
-    @router.message()
-    async def anything_else(message: Message) -> None:
-        await message.answer(_("I did not understand. Choose an option below or send /help."), reply_markup=main_menu())
-
+    router.callback_query.register(noop, Is(F.data == NOOP))
+    router.callback_query.register(unknown_button)
+    router.message.register(unknown_command, Is(F.text.startswith("/")))
+    router.message.register(anything_else)
     return router

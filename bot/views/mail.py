@@ -200,6 +200,16 @@ def no_addresses() -> str:
     return _("This property has no building e-mail yet. Add the front desk's or the administrator's address first.")
 
 
+def addresses_keyboard(property_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[button(_("📧 Addresses"), MailCB(id=property_id, action="addr"))]])
+
+
+def settings_link_keyboard(property_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(_("✉️ E-mail to the building"), MailCB(id=property_id, action="open"))]]
+    )
+
+
 def sending_off() -> str:
     return _("Authorizations for this property are set to never go by e-mail. Change it in the property's e-mail "
              "settings.")  # fmt: skip
@@ -234,7 +244,7 @@ def not_now() -> str:
 
 
 def _mail_facts(payload: dict[str, Any], *, only: list[str] | None = None) -> str:
-    """"Maria Silva, 2 guests, R$ 1.240,00": what the mail says (or only the fields it filled)."""
+    """ "Maria Silva, 2 guests, R$ 1.240,00": what the mail says (or only the fields it filled)."""
     parts = []
     if payload.get("guest_name") and (only is None or "guest_name" in only):
         parts.append(esc(payload["guest_name"]))
