@@ -20,7 +20,8 @@ waiting for a rate-limit slot are handed back untouched, and sends already on th
 Several delivery loops never send a row twice: on PostgreSQL the claim reads with FOR UPDATE SKIP LOCKED; on SQLite
 (one process) the job runs once and the claim's UPDATE ... WHERE status = 'pending' is the guard. Per-chat order
 holds across loops too: a row is claimable only when no older row of its chat is pending or being sent (an urgent
-row only waits for one being sent: a double booking overtakes alerts held back by quiet hours or a retry).
+row only waits for one being sent: a double booking overtakes alerts held back by quiet hours or a retry). The
+statements are in storage/outbox_rows.py.
 """
 
 from __future__ import annotations
@@ -34,39 +35,20 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from domain import alerts
 from domain.time import zones_for
 from jobs.clock import Clock, utc_now
 from jobs.metrics import ALERTS
 from jobs.ratelimit import SendLimits, TooLong
+from storage import outbox_rows
 from storage.models import Outbox, TurnoverMessage, User
 
 log = logging.getLogger("lumina.delivery")
-
-_OUTBOX_TABLE, _TURNOVER_TABLE = cast(Table, Outbox.__table__), cast(Table, TurnoverMessage.__table__)
-_OUTBOX = _OUTBOX_TABLE.c
-_MARK_SENT = (
-    update(_OUTBOX_TABLE)
-    .where(_OUTBOX.id == bindparam("row_id"), _OUTBOX.status == "sending")
-    .values(status="sent", telegram_message_id=bindparam("message_id"), sent_at=bindparam("at"), not_before=None,
-            last_error=None)
-)  # fmt: skip
-_SET_RESULT = (
-    update(_OUTBOX_TABLE)
-    .where(_OUTBOX.id == bindparam("row_id"), _OUTBOX.status == "sending")
-    .values(status=bindparam("status"), not_before=bindparam("not_before"), last_error=bindparam("error"))
-)
-_SET_TURNOVER_MESSAGE = (
-    update(_TURNOVER_TABLE).where(_TURNOVER_TABLE.c.id == bindparam("tm_id")).values(message_id=bindparam("message_id"))
-)
-
 
 # --- what the composition root plugs in ------------------------------------------------------------------------
 
@@ -211,7 +193,7 @@ class Delivery:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
-        # The per-message writes go through the engine with prebuilt statements: half the CPU of an ORM session.
+        # The per-message writes go through the engine (storage.outbox_rows): half the CPU of an ORM session.
         self._engine: AsyncEngine = sessions.kw["bind"]
         self._sender = sender
         self._render = renderer
@@ -355,22 +337,9 @@ class Delivery:
     async def recover(self, *, everything: bool) -> int:
         """Rows left in "sending" by a process that stopped mid-send go back to pending: sent again, maybe twice
         (the crash window). `everything`: at start when this process alone owns the database (SQLite)."""
-        now = self._clock()
-        condition = [Outbox.status == "sending"]
-        if not everything:
-            condition.append(or_(Outbox.not_before.is_(None), Outbox.not_before < now))
-        if self._flight.claimed:
-            condition.append(Outbox.id.not_in(self._flight.claimed))
+        expired_before = None if everything else self._clock()
         async with self._sessions.begin() as session:
-            ids = (
-                await session.scalars(
-                    update(Outbox)
-                    .where(*condition)
-                    .values(status="pending", not_before=None, interrupted=True, last_error="interrupted while sending")
-                    .returning(Outbox.id)
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
+            ids = await outbox_rows.recover_sending(session, expired_before=expired_before, keep=self._flight.claimed)
         if ids:
             self.stats.add("recovered", len(ids))
             log.warning(
@@ -383,34 +352,11 @@ class Delivery:
         """One short transaction: pick each free chat's next due row, decide it (skip, defer, dead, send) and mark
         the ones to send as "sending". Returns the claims and how many rows were otherwise decided."""
         now = self._clock()
-        earlier = aliased(Outbox)
-        # Rows older than the oldest live one cannot block anything: without this floor the check would walk each
-        # user's whole history of sent rows (the index is on user_id alone).
-        floor = select(func.min(Outbox.id)).where(Outbox.status.in_(("pending", "sending"))).scalar_subquery()
-        blocked = exists().where(
-            earlier.user_id == Outbox.user_id,
-            earlier.id < Outbox.id,
-            earlier.id >= floor,
-            or_(earlier.status == "sending", and_(earlier.status == "pending", Outbox.urgent.is_(False))),
-        )
-        query = (
-            select(Outbox, User)
-            .join(User, User.id == Outbox.user_id)
-            .where(
-                Outbox.status == "pending",
-                or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
-                ~blocked,
-            )
-            .order_by(Outbox.id)
-            .limit(limit * 2)  # a chat can show two candidates (its head and an urgent row)
-            .with_for_update(of=Outbox, skip_locked=True)
-        )
-        if exclude:
-            query = query.where(Outbox.user_id.not_in(exclude))
         claims: list[_Claim] = []
         decided = 0
         async with self._sessions.begin() as session:
-            rows = (await session.execute(query)).all()
+            # a chat can show two candidates (its head and an urgent row)
+            rows = await outbox_rows.due_rows(session, now=now, limit=limit * 2, exclude=exclude)
             if not rows:
                 return [], 0
             zones = await self._zones_for(session, [user for _row, user in rows])
@@ -456,20 +402,8 @@ class Delivery:
                     else:
                         self.stats.add("dead")
             if claims:
-                got = set(
-                    (
-                        await session.scalars(
-                            update(Outbox)
-                            .where(Outbox.id.in_([c.row.id for c in claims]), Outbox.status == "pending")
-                            .values(
-                                status="sending",
-                                attempts=Outbox.attempts + 1,
-                                not_before=now + timedelta(seconds=self.config.lease),
-                            )
-                            .returning(Outbox.id)
-                        )
-                    ).all()
-                )
+                lease_until = now + timedelta(seconds=self.config.lease)
+                got = await outbox_rows.mark_sending(session, [c.row.id for c in claims], lease_until=lease_until)
                 claims = [c for c in claims if c.row.id in got]
         self._flight.claimed.update(c.row.id for c in claims)
         return claims, decided
@@ -610,12 +544,10 @@ class Delivery:
 
     async def _mark_sent(self, claim: _Claim, message_id: int) -> None:
         async with self._engine.begin() as connection:
-            result = await connection.execute(
-                _MARK_SENT, {"row_id": claim.row.id, "message_id": message_id, "at": self._clock()}
+            ours = await outbox_rows.mark_sent(
+                connection, claim.row.id, message_id, at=self._clock(), turnover_id=claim.turnover_id
             )
-            if claim.turnover_id is not None:
-                await connection.execute(_SET_TURNOVER_MESSAGE, {"tm_id": claim.turnover_id, "message_id": message_id})
-        if result.rowcount == 0:
+        if not ours:
             log.error(
                 "a sent row had been taken back (its lease expired): it may have been sent twice",
                 extra={"outbox_id": claim.row.id},
@@ -632,32 +564,13 @@ class Delivery:
 
     async def _set(self, row_id: int, *, status: str, not_before: datetime | None, error: str) -> None:
         async with self._engine.begin() as connection:
-            await connection.execute(
-                _SET_RESULT, {"row_id": row_id, "status": status, "not_before": not_before, "error": error}
-            )
+            await outbox_rows.set_result(connection, row_id, status=status, not_before=not_before, error=error)
 
     async def _block_user(self, row: Outbox, error: str) -> None:
         """403: the user is inactive until they write to the bot again; nothing waiting for them goes out."""
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(User)
-                .where(User.id == row.user_id)
-                .values(is_active=False)
-                .execution_options(synchronize_session=False)
-            )
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id == row.id)
-                .values(status="dead", last_error=f"403: {error}"[:500], not_before=None)
-                .execution_options(synchronize_session=False)
-            )
-            others = await session.execute(
-                update(Outbox)
-                .where(Outbox.user_id == row.user_id, Outbox.status == "pending")
-                .values(status="dead", last_error="the user blocked the bot")
-                .execution_options(synchronize_session=False)
-            )
-        self.stats.add("dead", 1 + max(int(getattr(others, "rowcount", 0) or 0), 0))
+            dead = await outbox_rows.block_user(session, row.user_id, row.id, error)
+        self.stats.add("dead", dead)
         self._zones.pop(row.user_id, None)
         log.info("user blocked the bot; marked inactive", extra={"user_id": row.user_id, "outbox_id": row.id})
 
@@ -665,12 +578,7 @@ class Delivery:
         """Claimed but never sent: back to pending as if never claimed."""
         not_before = self._clock() + timedelta(seconds=delay) if delay else None
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(row_ids), Outbox.status == "sending")
-                .values(status="pending", attempts=Outbox.attempts - 1, not_before=not_before)
-                .execution_options(synchronize_session=False)
-            )
+            await outbox_rows.release(session, row_ids, not_before=not_before)
         self._flight.claimed.difference_update(row_ids)
 
     # --- for tests, the benchmark and /ready ------------------------------------------------------------------
@@ -678,5 +586,4 @@ class Delivery:
     async def backlog(self) -> int:
         """Rows still to deliver (pending or sending)."""
         async with self._sessions() as session:
-            query = select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))
-            return int(await session.scalar(query) or 0)
+            return await outbox_rows.backlog(session)

@@ -16,7 +16,8 @@ from storage.models import Booking, Property
 PROP = Property(id=2_000_000_000, name="Apto <101> & Co", timezone="America/Sao_Paulo", currency="BRL")
 BOOKING = Booking(id=2_000_000_001, property_id=PROP.id, kind="reservation", source="airbnb",
                   check_in=date(2027, 8, 12), check_out=date(2027, 8, 15))  # fmt: skip
-RECENT = [DocumentInfo(2_000_000_002, "receipt", "receipt-2027-08-12-" + "x" * 60 + ".pdf", datetime(2027, 8, 1, 12, tzinfo=UTC))]
+AT = datetime(2027, 8, 1, 12, tzinfo=UTC)
+RECENT = [DocumentInfo(2_000_000_002, "receipt", "receipt-2027-08-12-" + "x" * 60 + ".pdf", AT)]
 
 
 def callback_data(markup) -> list[str]:  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ def test_buttons_fit_in_64_bytes_and_texts_escape_names(locale: str):
         texts = [
             views.documents_menu(BOOKING, PROP, RECENT, tz=PROP.timezone),
             views.setup_text(PROP, {"door_code": "1234", "host_name": "Ana <Lima>", "wifi_name": ""},
-                             {("receipt", "en"): UploadInfo("receipt", "en", 3, datetime(2027, 8, 1, 12, tzinfo=UTC))}),
+                             {("receipt", "en"): UploadInfo("receipt", "en", 3, AT)}),
             views.caption("receipt", PROP, BOOKING),
             views.missing_text("authorization", Missing(Need("guest_document", person="Zé <x>"), 3)),
         ]  # fmt: skip
