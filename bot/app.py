@@ -60,7 +60,7 @@ def build_delivery(services: Services, bot: Bot) -> Delivery:
         global_rate=settings.delivery_global_rate,
         chat_rate=settings.delivery_chat_rate,
         interval=settings.delivery_interval,
-        lease=timeout + 90,  # longer than a claim can wait (3 bounded waits of 10 s) plus a send
+        lease=settings.delivery_lease or timeout + 90,  # longer than a claim can wait (3 waits of 10 s) and a send
         stop_grace=timeout + 5,
         default_timezone=settings.default_timezone,
         recover_all_on_start=is_sqlite(settings.resolved_database_url),  # one process owns a SQLite database
@@ -269,7 +269,12 @@ class Application:
 
     def _start_scheduler(self) -> None:
         self.scheduler.add_job(
-            self.services.syncer.sync_due, "interval", seconds=30, id="sync_due", max_instances=1, coalesce=True
+            self.services.syncer.sync_due,
+            "interval",
+            seconds=self.settings.sync_tick,
+            id="sync_due",
+            max_instances=1,
+            coalesce=True,
         )
         self.scheduler.add_job(
             self.reminders.run,
@@ -349,5 +354,7 @@ def _log_pdf(settings: Settings) -> None:
     elif converter.isolation:
         log.info("PDF documents: LibreOffice runs without network (%s)", " ".join(converter.isolation))
     else:
-        log.warning("PDF documents: LibreOffice runs with network access (this machine does not allow "
-                    "unshare --net); uploaded templates are still refused if they link outside")
+        log.warning(
+            "PDF documents: LibreOffice runs with network access (this machine does not allow "
+            "unshare --net); uploaded templates are still refused if they link outside"
+        )

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from domain.mail.config import ImapConfig, SmtpConfig
 
 
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LUMINA_", env_file=".env", extra="ignore")
 
@@ -44,7 +43,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
 
     # Calendar sync
-    sync_interval: int = Field(default=600, ge=30, description="seconds between polls of each feed")
+    sync_interval: int = Field(default=600, ge=10, description="seconds between polls of each feed")
+    sync_tick: float = Field(default=30.0, ge=0.5, le=600, description="seconds between looks for due feeds")
     sync_jitter: int = Field(default=60, ge=0, description="max random seconds added per feed")
     allow_private_feeds: bool = False
     feed_max_bytes: int = Field(default=5_000_000, ge=1024)
@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     delivery_global_rate: float = Field(default=25.0, gt=0, description="messages per second in all")
     delivery_chat_rate: float = Field(default=1.0, gt=0, description="messages per second per chat")
     delivery_send_timeout: float = Field(default=30.0, gt=0, description="seconds before a send counts as failed")
+    # A claimed alert not recorded as sent this long after its claim was held by an instance that died: another
+    # instance takes it back. Default: the send timeout + 90 s (3 bounded waits for a rate-limit slot, and a send).
+    delivery_lease: float | None = Field(default=None, ge=5)
     checkin_reminder_time: time = time(18, 0)  # the day before check-in, property-local
     checkout_reminder_time: time = time(8, 0)  # the day of check-out, property-local
     outbox_keep_days: int = Field(default=30, ge=1, description="finished alerts are forgotten after this")

@@ -70,6 +70,7 @@ class SyncOutcome:
     kind_counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, change) -> how many
     conflicts: list[ConflictEvent] = field(default_factory=list)
     alerts: int = 0
+    platform: str | None = None  # the feed's platform, as detected (None: not known yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +126,8 @@ async def record_quiet(
         {"row_id": a.feed_id, **_after_success(s, a.download, a.fingerprint, now, a.next_sync_at)} for a, s in quiet
     ]
     await sync_rows.update_feeds(session, feeds)
-    return [SyncOutcome(a.feed_id, run_ids[a.feed_id], _quiet_outcome(a)) for a, _s in quiet], rest
+    outcomes = [SyncOutcome(a.feed_id, run_ids[a.feed_id], _quiet_outcome(a), platform=s.platform) for a, s in quiet]
+    return outcomes, rest
 
 
 def _changes_nothing(arrival: Arrival, state: Row[Any]) -> bool:
@@ -269,7 +271,7 @@ async def apply_download(
             counts[op.change.value] = counts.get(op.change.value, 0) + 1
     name = _success_outcome(download, events, result)
     run_id = await _insert_run(session, run | {"outcome": name, "counts": counts})
-    outcome = SyncOutcome(feed.id, run_id, name, counts=counts)
+    outcome = SyncOutcome(feed.id, run_id, name, counts=counts, platform=platform)
 
     changes = await _apply(session, prop, feed.id, platform, run_id, result, stored, echoes, now=now)
     if events is not None:
@@ -640,7 +642,8 @@ async def _record_failure(
                 "last_success_at": feed.last_success_at.isoformat() if feed.last_success_at else None,
             },
         )
-    return SyncOutcome(feed.id, run_id, "failed", reason=reason, alerts=written)  # counted: delivery wakes at once
+    # its alerts are counted: delivery wakes at once
+    return SyncOutcome(feed.id, run_id, "failed", reason=reason, alerts=written, platform=feed.platform)
 
 
 async def _write_alerts(

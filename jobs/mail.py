@@ -37,6 +37,7 @@ from domain.mail.config import SmtpConfig
 from domain.mail.message import build_message
 from domain.time import property_today
 from jobs.clock import Clock, utc_now
+from jobs.metrics import EMAILS
 from jobs.smtp import SmtpFailure, SmtpResult, send_message
 from storage.models import Booking, MailOutbox, Property, hosted
 
@@ -301,6 +302,7 @@ class MailJob:
                 }  # fmt: skip
                 await building.tell(session, prop, "mail_sent", f"mail_sent:{row.id}", now=now, payload=payload,
                                     user_id=row.user_id, booking_id=row.booking_id)  # fmt: skip
+        EMAILS.labels("sent").inc()
         log.info("mail sent", extra={"mail_id": row.id, "kind": row.kind, "to": row.recipients,
                                      "message_id": row.message_id, "response": result.response})  # fmt: skip
         self._on_alerts()
@@ -319,6 +321,7 @@ class MailJob:
         now = self._clock()
         detail = str(failure)[:500]
         give_up = failure.permanent or row.attempts >= self.config.max_attempts
+        EMAILS.labels("failed" if give_up else "retried").inc()
         async with self._sessions.begin() as session:
             if give_up:
                 values: dict[str, Any] = {"status": "dead", "not_before": None,

@@ -168,7 +168,7 @@ class FeedSyncer:
                 results.append((arrival.feed_id, exc))
         outcomes = [outcome for _feed_id, outcome in results if isinstance(outcome, SyncOutcome)]
         for outcome in outcomes:
-            FEED_DOWNLOADS.labels(outcome.outcome, outcome.reason or "").inc()
+            FEED_DOWNLOADS.labels(outcome.outcome, outcome.reason or "", outcome.platform or "unknown").inc()
         for outcome in outcomes:
             log.info(
                 "feed synced",

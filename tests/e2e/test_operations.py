@@ -4,14 +4,19 @@ protected by a token when one is set, and /ready naming what is wrong, Redis inc
 from __future__ import annotations
 
 import random
+from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from storage.models import Feed, Property, User
 from tests.e2e.conftest import OWNER
+from tests.e2e.delivery_harness import until
 from tests.e2e.harness import Lumina, running_lumina
 from tests.e2e.test_cli import free_port
+from tests.support.feed_server import FeedServer
+from tests.support.ical_builder import Stay, airbnb
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -34,6 +39,43 @@ async def test_metrics_are_scraped_and_parse(owner: Lumina):
                   "feeds_in_trouble"):  # fmt: skip
         assert (f"lumina_{gauge}", ()) in found
     assert found[("lumina_users_active", ())] == 1
+
+
+async def test_the_metrics_move_with_the_work(database_url: str, tmp_path: Path):
+    """A feed synced twice (a new stay the second time) and its alert sent: the counters say so, by platform."""
+    soon = date.today() + timedelta(days=20)
+    first = Stay("m1@airbnb.com", soon, soon + timedelta(days=2))
+    async with FeedServer() as server, running_lumina(database_url, tmp_path, owner_ids=[OWNER]) as lumina:
+        server.route("/cal.ics", body=airbnb([first]))
+        async with lumina.sessions.begin() as session:
+            session.add(User(telegram_id=OWNER, first_name="Bia", role="owner", locale="en"))
+            prop = Property(name="Apto 7", timezone="America/Sao_Paulo", export_token="metrics-7")
+            session.add(prop)
+            await session.flush()
+            feed = Feed(property_id=prop.id, url=server.url("/cal.ics"), platform="airbnb")
+            session.add(feed)
+            await session.flush()
+        before = samples(await scrape(lumina))
+        await lumina.app.services.syncer.sync_feed(feed.id)
+        server.route(
+            "/cal.ics", body=airbnb([first, Stay("m2@airbnb.com", soon + timedelta(days=3), soon + timedelta(days=5))])
+        )
+        await lumina.app.services.syncer.sync_feed(feed.id)
+        await lumina.api.wait_for("sendMessage", chat_id=OWNER)
+        await until(lambda: lumina.app.delivery.stats.sent >= 1)
+        after = samples(await scrape(lumina))
+
+    def moved(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    assert moved("lumina_feed_downloads_total", outcome="ok", platform="airbnb", reason="") == 2
+    assert moved("lumina_alerts_total", result="sent") >= 1
+
+
+async def scrape(lumina: Lumina) -> str:
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{lumina.app.port}/metrics") as response:
+        return await response.text()
 
 
 async def test_a_metrics_token_is_required_when_set(database_url: str, tmp_path: Path):

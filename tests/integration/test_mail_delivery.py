@@ -19,6 +19,7 @@ from domain.documents.defaults import templates_dir
 from domain.documents.pdf import PdfConverter, find_soffice
 from domain.mail import building
 from jobs.mail import MailConfig, MailJob
+from jobs.metrics import REGISTRY
 from storage.models import Booking, Document, MailOutbox, Outbox, Property
 from tests.support.clock import FakeClock
 from tests.support.documents import docx_text, have_pdf_tools, pdf_text
@@ -101,9 +102,14 @@ async def test_a_certificate_for_another_name_is_refused(sessions, tmp_path: Pat
     assert told.kind == "mail_failed" and told.payload["reason"] == "certificate"
 
 
+def emails(result: str) -> float:
+    return REGISTRY.get_sample_value("lumina_emails_total", {"result": result}) or 0.0
+
+
 @pytest.mark.parametrize("answer", ["451 4.3.0 Temporary local problem", "421 4.7.0 Try again later"])
 async def test_a_temporary_failure_is_retried_with_backoff_and_sent_once(sessions, tmp_path: Path, answer: str):
     clock = FakeClock(NOW)
+    counted = {result: emails(result) for result in ("sent", "retried", "failed")}
     row_id = await queue(sessions)
     with smtp_server(tmp_path, "starttls") as server:
         server.handler.data_answers = [answer]
@@ -119,6 +125,11 @@ async def test_a_temporary_failure_is_retried_with_backoff_and_sent_once(session
     row = await mail_row(sessions, row_id)
     assert row.status == "sent" and row.attempts == 2
     assert [r.kind for r in await chat_rows(sessions)] == ["mail_sent"]
+    assert {result: emails(result) - before for result, before in counted.items()} == {
+        "sent": 1,
+        "retried": 1,
+        "failed": 0,
+    }  # what /metrics says
 
 
 async def test_a_permanent_refusal_is_given_up_with_the_servers_words(sessions, tmp_path: Path):

@@ -81,6 +81,7 @@ class RecordedRequest:
     files: dict[str, UploadedFile]
     time: float
     status: int | None = None
+    tag: str = ""  # the path prefix the caller used (base_url_for): which of several bot processes made it
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class FakeBotAPI:
         self._pending_callbacks: set[str] = set()
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
+        self._holds: dict[str, deque[float]] = {}
         self._down = False
         self._closing = False
         self._in_flight = 0
@@ -243,6 +245,7 @@ class FakeBotAPI:
         """Listen on a free loopback port; the OS picks it so parallel test runs never collide."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
+        app.router.add_route("*", "/{tag}/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         # Cancel handlers whose client went away (e.g. an aborted long poll) instead of finishing them.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
@@ -274,6 +277,10 @@ class FakeBotAPI:
         if self._port is None:
             raise RuntimeError("FakeBotAPI is not started")
         return f"http://127.0.0.1:{self._port}"
+
+    def base_url_for(self, tag: str) -> str:
+        """A base URL whose calls are recorded with `tag`: for telling several bot processes apart."""
+        return f"{self.base_url}/{tag}"
 
     # -- simulating users ------------------------------------------------------------------------
 
@@ -354,6 +361,12 @@ class FakeBotAPI:
         }
         return self.push_update({"callback_query": callback})
 
+    def take_updates(self) -> list[dict[str, Any]]:
+        """Hand the queued updates to the test instead of a poller: it posts them to a webhook of its choice."""
+        updates = list(self._updates)
+        self._updates.clear()
+        return updates
+
     # -- recorded calls --------------------------------------------------------------------------
 
     def mark(self) -> int:
@@ -383,9 +396,7 @@ class FakeBotAPI:
     def photos(self, chat_id: int | None = None) -> list[SentFile]:
         return [f for f in self._sent_files if f.kind == "photo" and chat_id in (None, f.chat_id)]
 
-    def my_commands(
-        self, *, scope: dict[str, Any] | None = None, language_code: str = ""
-    ) -> list[dict[str, Any]]:
+    def my_commands(self, *, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, Any]]:
         return self._commands.get(self._commands_key(scope, language_code), [])
 
     def clear(self) -> None:
@@ -413,8 +424,7 @@ class FakeBotAPI:
             return [
                 r
                 for r in self.calls(method, after=after)
-                if (chat_id is None or r.params.get("chat_id") == chat_id)
-                and (predicate is None or predicate(r))
+                if (chat_id is None or r.params.get("chat_id") == chat_id) and (predicate is None or predicate(r))
             ]
 
         if not await self._wait_until(lambda: len(matching()) >= count, timeout):
@@ -472,6 +482,11 @@ class FakeBotAPI:
         for _ in range(count):
             self._faults.setdefault(method.lower(), deque()).append(_Fault(delay=seconds))
 
+    def hold_next(self, method: str, seconds: float) -> None:
+        """Hold the next call this long before it takes effect. If its sender goes away meanwhile (a killed
+        process), it never takes effect: Telegram never got the whole request."""
+        self._holds.setdefault(method.lower(), deque()).append(seconds)
+
     def set_down(self, down: bool) -> None:
         """Simulate an outage: every call and file download answers a proxy 502 while down."""
         self._down = down
@@ -484,11 +499,16 @@ class FakeBotAPI:
             params, files = await self._read_params(request)
         except _ApiError as error:
             return _json_error(error.status, error.description)
-        name, handler = self._handlers.get(
-            request.match_info["method"].lower(), (request.match_info["method"], None)
-        )
+        name, handler = self._handlers.get(request.match_info["method"].lower(), (request.match_info["method"], None))
         self._seq += 1
-        record = RecordedRequest(seq=self._seq, method=name, params=params, files=files, time=time.time())
+        record = RecordedRequest(
+            seq=self._seq,
+            method=name,
+            params=params,
+            files=files,
+            time=time.time(),
+            tag=request.match_info.get("tag", ""),
+        )
         self.requests.append(record)
         # Long polls are not "in flight" work, but their arrival confirms updates whose handlers are
         # only starting, so it counts as activity for wait_idle's quiet period.
@@ -497,6 +517,9 @@ class FakeBotAPI:
             self._in_flight += 1
         self._last_activity = asyncio.get_running_loop().time()
         try:
+            if holds := self._holds.get(name.lower()):
+                self._notify()
+                await asyncio.sleep(holds.popleft())  # cancelled if the sender hangs up (handler_cancellation)
             response, delay = await self._respond(record, request.match_info["token"], handler)
             record.status = response.status
             self._notify()
@@ -610,18 +633,14 @@ class FakeBotAPI:
         generation = self._poll_generation
         await self._wait_until(
             lambda: (
-                self._has_deliverable_updates()
-                or self._closing
-                or self._down
-                or generation != self._poll_generation
+                self._has_deliverable_updates() or self._closing or self._down or generation != self._poll_generation
             ),
             float(params.get("timeout", 0)),
         )
         if generation != self._poll_generation:
             raise _ApiError(
                 409,
-                "Conflict: terminated by other getUpdates request; "
-                "make sure that only one bot instance is running",
+                "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
             )
         limit = min(max(int(params.get("limit", 100)), 1), 100)
         return list(self._updates)[:limit]
@@ -749,15 +768,11 @@ class FakeBotAPI:
         return True
 
     def _delete_my_commands(self, record: RecordedRequest) -> bool:
-        self._commands.pop(
-            self._commands_key(record.params.get("scope"), record.params.get("language_code", "")), None
-        )
+        self._commands.pop(self._commands_key(record.params.get("scope"), record.params.get("language_code", "")), None)
         return True
 
     def _get_my_commands(self, record: RecordedRequest) -> list[dict[str, Any]]:
-        return self.my_commands(
-            scope=record.params.get("scope"), language_code=record.params.get("language_code", "")
-        )
+        return self.my_commands(scope=record.params.get("scope"), language_code=record.params.get("language_code", ""))
 
     def _set_webhook(self, record: RecordedRequest) -> bool:
         self.webhook_url = record.params.get("url", "")
@@ -798,9 +813,7 @@ class FakeBotAPI:
         ]
         return "\n  " + "\n  ".join(lines) if lines else "none"
 
-    def _user(
-        self, user_id: int, first_name: str, language_code: str, username: str | None
-    ) -> dict[str, Any]:
+    def _user(self, user_id: int, first_name: str, language_code: str, username: str | None) -> dict[str, Any]:
         user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username

@@ -12,6 +12,7 @@ requests were being handled at once (``max_in_flight``) and how many body bytes 
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ class FeedServer:
         self.port = 0
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
+        self.times: defaultdict[str, list[float]] = defaultdict(list)  # time.monotonic() of each request
         self.requests: defaultdict[str, list[dict[str, str]]] = defaultdict(list)  # headers per request
         self.bytes_sent: Counter[str] = Counter()  # body bytes written on the wire
         self.in_flight = 0
@@ -95,6 +97,7 @@ class FeedServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         self.hits[path] += 1
+        self.times[path].append(time.monotonic())
         self.requests[path].append(dict(request.headers))
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
