@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.calendar.parse import ParseCache
@@ -25,8 +24,7 @@ from domain.feed_sync import Arrival, Download, HealthPolicy, SyncOutcome, apply
 from jobs.clock import Clock, utc_now
 from jobs.fetch import FetchResult
 from jobs.metrics import FEED_DOWNLOADS, SYNC_SECONDS
-from storage import repositories
-from storage.models import Feed, Property
+from storage import repositories, sync_rows
 
 # How long a claimed feed is left to the instance that claimed it: well over one sync of thousands of feeds.
 CLAIM_LEASE = timedelta(minutes=15)
@@ -217,11 +215,8 @@ class FeedSyncer:
         return self._schedule.interval + timedelta(seconds=random.uniform(0, jitter) if jitter else 0)
 
     async def feeds_of(self, property_ids: Sequence[int] | None = None) -> list[int]:
-        query = select(Feed.id).join(Property).where(Feed.enabled.is_(True), Property.archived_at.is_(None))
-        if property_ids is not None:
-            query = query.where(Feed.property_id.in_(property_ids))
         async with self._sessions() as session:
-            return list((await session.scalars(query.order_by(Feed.id))).all())
+            return await sync_rows.live_feeds(session, property_ids)
 
     async def sync_due(self) -> list[SyncOutcome]:
         """The scheduled job: every enabled feed whose next poll time has come, a claimed batch at a time, so that
@@ -233,27 +228,9 @@ class FeedSyncer:
         return outcomes
 
     async def _claim_due(self) -> list[int]:
-        """Up to CLAIM_BATCH due feeds, most overdue first, moved a lease ahead in one UPDATE ... RETURNING. Rows
-        another instance is claiming are skipped (FOR UPDATE SKIP LOCKED), and the outer condition is checked
-        again once a row is locked, so no feed is claimed twice."""
-        now = self._clock()
-        is_due = or_(Feed.next_sync_at.is_(None), Feed.next_sync_at <= now)
-        batch = (
-            select(Feed.id)
-            .join(Property)
-            .where(Feed.enabled.is_(True), Property.archived_at.is_(None), is_due)
-            .order_by(Feed.next_sync_at.nulls_first(), Feed.id)
-            .limit(CLAIM_BATCH)
-            .with_for_update(of=Feed, skip_locked=True)
-        )
-        claim = (
-            update(Feed)
-            .where(Feed.id.in_(batch.scalar_subquery()), is_due)
-            .values(next_sync_at=now + CLAIM_LEASE)
-            .returning(Feed.id)
-        )
+        """This instance's share of the due feeds (storage.sync_rows.claim_due_feeds: never a feed twice)."""
         async with self._writing(), self._sessions.begin() as session:
-            return sorted((await session.scalars(claim)).all())
+            return await sync_rows.claim_due_feeds(session, now=self._clock(), limit=CLAIM_BATCH, lease=CLAIM_LEASE)
 
 
 async def _next_batch(

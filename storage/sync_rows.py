@@ -8,14 +8,14 @@ primary key: a column's own name is reserved for SET).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, BookingChange, Feed, SyncRun
+from storage.models import Booking, BookingChange, Feed, Property, SyncRun
 
 _RUNS: Table = SyncRun.__table__  # type: ignore[assignment]
 _FEEDS: Table = Feed.__table__  # type: ignore[assignment]
@@ -80,6 +80,32 @@ async def update_feeds(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
 
 async def update_bookings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     await _execute_many(session, _UPDATE_BOOKING, rows)
+
+
+async def live_feeds(session: AsyncSession, property_ids: Sequence[int] | None = None) -> list[int]:
+    """The enabled feeds of live properties (of these properties), by id."""
+    query = select(Feed.id).join(Property).where(Feed.enabled.is_(True), Property.archived_at.is_(None))
+    if property_ids is not None:
+        query = query.where(Feed.property_id.in_(property_ids))
+    return list((await session.scalars(query.order_by(Feed.id))).all())
+
+
+async def claim_due_feeds(session: AsyncSession, *, now: datetime, limit: int, lease: timedelta) -> list[int]:
+    """Up to `limit` due feeds of live properties, most overdue first, moved a lease ahead in one UPDATE ...
+    RETURNING: the caller syncs them, and recording each download sets its real next time. Rows another instance
+    is claiming are skipped (FOR UPDATE SKIP LOCKED), and the outer condition is checked again once a row is
+    locked, so no feed is claimed twice; a dead instance's feeds are due again when their lease ends."""
+    is_due = or_(Feed.next_sync_at.is_(None), Feed.next_sync_at <= now)
+    batch = (
+        select(Feed.id)
+        .join(Property)
+        .where(Feed.enabled.is_(True), Property.archived_at.is_(None), is_due)
+        .order_by(Feed.next_sync_at.nulls_first(), Feed.id)
+        .limit(limit)
+        .with_for_update(of=Feed, skip_locked=True)
+    )
+    claim = update(Feed).where(Feed.id.in_(batch.scalar_subquery()), is_due).values(next_sync_at=now + lease)
+    return sorted((await session.scalars(claim.returning(Feed.id))).all())
 
 
 async def mark_seen(session: AsyncSession, feed_id: int, now: datetime) -> None:
