@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.time import local_instant, zones_for
-from storage.models import AuditLog, Outbox, Property, PropertyAccess, User
+from storage.models import AuditLog, Outbox, Property, PropertyAccess, User, whole_installation
 from storage.repositories import ALERT_ROLES
 
 
@@ -272,7 +272,7 @@ async def queue_due(
 
 async def receives_alerts(session: AsyncSession, user: User) -> bool:
     """Owners, and people given a property as manager or viewer; cleaners only get turnovers."""
-    if user.role == "owner":
+    if whole_installation(user):
         return True
     query = exists().where(PropertyAccess.user_id == user.id, PropertyAccess.role.in_(ALERT_ROLES))
     return bool(await session.scalar(select(query)))
@@ -281,7 +281,7 @@ async def receives_alerts(session: AsyncSession, user: User) -> bool:
 async def visible_alert_property_ids(session: AsyncSession, user: User) -> list[int]:
     """The properties a user hears about (the summary's scope): all for owners, else as manager or viewer."""
     query = select(Property.id).where(Property.archived_at.is_(None))
-    if user.role != "owner":
+    if not whole_installation(user):
         query = query.join(PropertyAccess, PropertyAccess.property_id == Property.id).where(
             PropertyAccess.user_id == user.id, PropertyAccess.role.in_(ALERT_ROLES)
         )

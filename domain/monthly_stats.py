@@ -16,7 +16,7 @@ from domain.stats import Period, month_start, report_to_raw
 from domain.stats_service import load_report, stats_properties
 from domain.summary import GRACE
 from domain.time import local_instant
-from storage.models import User
+from storage.models import INSTALLATION_ROLES, User
 
 DEFAULT_HOUR = 8
 
@@ -46,7 +46,9 @@ async def queue_monthly(
         report = await load_report(session, properties, period)
         return outbox_row(user, AlertKind.MONTHLY_STATS, key, now=now, payload=report_to_raw(report))
 
-    owners = select(User).where(User.is_active.is_(True), User.role == "owner", User.monthly_stats.is_(True))
+    owners = select(User).where(
+        User.is_active.is_(True), User.role.in_(INSTALLATION_ROLES), User.monthly_stats.is_(True)
+    )
     return await queue_due(
         session,
         owners.order_by(User.id),

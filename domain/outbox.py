@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import add_outbox_rows, outbox_row
 from storage import repositories
-from storage.models import Outbox, Property, User
+from storage.models import INSTALLATION_ROLES, Outbox, Property, User
 
 _OUTBOX: Table = Outbox.__table__  # type: ignore[assignment]
 _RECIPIENTS = repositories.alert_recipient_chats(bindparam("of_property")).subquery()
@@ -98,6 +98,8 @@ async def queue_owner_alert(
     session: AsyncSession, kind: str, key: str, *, now: datetime, payload: dict[str, Any]
 ) -> int:
     """An alert about the installation (not a property) to every active owner. Idempotent per owner by `key`."""
-    owners = (await session.scalars(select(User).where(User.role == "owner", User.is_active.is_(True)))).all()
+    owners = (
+        await session.scalars(select(User).where(User.role.in_(INSTALLATION_ROLES), User.is_active.is_(True)))
+    ).all()
     rows = [outbox_row(owner, kind, f"{key}:{owner.id}", now=now, payload=payload) for owner in owners]
     return await add_outbox_rows(session, rows)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditLog, Property, PropertyAccess, User
+from storage.models import AuditLog, Property, PropertyAccess, User, whole_installation
 
 MANAGE_ROLES = ("manager",)
 VIEW_ROLES = ("manager", "viewer")
@@ -24,14 +24,14 @@ def visible(user: User, *, manage: bool = False) -> ColumnElement[bool]:
     """A WHERE clause on Property: not archived, and this user may see it (or manage it when `manage`).
 
     Queries join it instead of fetching the ids first: a screen is then one statement."""
-    if user.role == "owner":
+    if whole_installation(user):
         return Property.archived_at.is_(None)
     return and_(Property.archived_at.is_(None), _has_role(user, MANAGE_ROLES if manage else VIEW_ROLES))
 
 
 def manages(user: User) -> ColumnElement[bool]:
     """A column: may this user change the property of the row? (for the buttons a screen offers)"""
-    return literal(True) if user.role == "owner" else _has_role(user, MANAGE_ROLES)
+    return literal(True) if whole_installation(user) else _has_role(user, MANAGE_ROLES)
 
 
 def _has_role(user: User, roles: tuple[str, ...]) -> ColumnElement[bool]:
@@ -56,7 +56,7 @@ async def property_for(session: AsyncSession, user: User, property_id: int, *, m
 
 
 def can_add_properties(user: User) -> bool:
-    return user.role == "owner"
+    return whole_installation(user)
 
 
 def new_export_token(property_id: int) -> str:
@@ -76,9 +76,7 @@ class PropertyDraft:
     building_email: str | None = None
 
 
-async def create_property(
-    session: AsyncSession, draft: PropertyDraft, *, user: User | None, now: datetime
-) -> Property:
+async def create_property(session: AsyncSession, draft: PropertyDraft, *, user: User | None, now: datetime) -> Property:
     """`user`: who added it (None: the operator, from the command line)."""
     prop = Property(
         name=draft.name,

@@ -76,13 +76,23 @@ class AppState(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=_now_default())
 
 
+# Who sees the whole installation (every property, the team, the settings); everyone else sees the properties
+# property_access gives them, each with its role (PROPERTY_ROLES). The rights of each role: domain/team.py.
+INSTALLATION_ROLES = ("owner", "co_owner")
+PROPERTY_ROLES = ("manager", "cleaner", "viewer")
+
+
+def whole_installation(user: User) -> bool:
+    return user.role in INSTALLATION_ROLES
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     first_name: Mapped[str] = mapped_column(String(128), default="")
     username: Mapped[str | None] = mapped_column(String(64))
-    # owner: the whole installation; manager / cleaner / viewer: only the properties in property_access
+    # owner, co_owner: the whole installation; anything else ("viewer"): only the properties in property_access
     role: Mapped[str] = mapped_column(String(16), default="viewer")
     locale: Mapped[str] = mapped_column(String(8), default="pt_BR")
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -129,15 +139,20 @@ class PropertyAccess(Base):
 
 
 class Invite(Base):
+    """A single-use link to join: a role on some properties (co_owner: the whole installation). Only the code's
+    hash is kept."""
+
     __tablename__ = "invites"
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
     property_ids: Mapped[list[Any]] = mapped_column()
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
     used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class Feed(Base):

@@ -11,7 +11,18 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LIVE_STATUSES, AppState, Booking, Feed, Outbox, Property, PropertyAccess, User
+from storage.models import (
+    INSTALLATION_ROLES,
+    LIVE_STATUSES,
+    AppState,
+    Booking,
+    Feed,
+    Outbox,
+    Property,
+    PropertyAccess,
+    User,
+    whole_installation,
+)
 
 ALERT_ROLES = ("manager", "viewer")  # per-property roles that get booking alerts; cleaners get turnovers only
 # Ids per IN (...) list: far below SQLite's and asyncpg's limits on bound parameters.
@@ -30,7 +41,7 @@ _ACCESS: Table = PropertyAccess.__table__  # type: ignore[assignment]
 def _recipients(property_id: Any) -> tuple[Any, Any]:
     """The WHERE of alert recipients, on table columns (usable in Core and ORM selects alike)."""
     access = select(_ACCESS.c.user_id).where(_ACCESS.c.property_id == property_id, _ACCESS.c.role.in_(ALERT_ROLES))
-    return _USERS.c.is_active.is_(True), or_(_USERS.c.role == "owner", _USERS.c.id.in_(access))
+    return _USERS.c.is_active.is_(True), or_(_USERS.c.role.in_(INSTALLATION_ROLES), _USERS.c.id.in_(access))
 
 
 async def alert_recipients(session: AsyncSession, property_id: int) -> Sequence[User]:
@@ -207,12 +218,12 @@ async def claim_occurrence(session: AsyncSession, job: str, occurrence: str) -> 
 async def property_zones_by_user(session: AsyncSession, users: Sequence[User]) -> dict[int, list[str]]:
     """The time zones of the properties each user can see (any role), for user_zone()."""
     result: dict[int, list[str]] = {user.id: [] for user in users}
-    if any(user.role == "owner" for user in users):
+    if any(whole_installation(user) for user in users):
         every = list((await session.scalars(select(Property.timezone).where(Property.archived_at.is_(None)))).all())
         for user in users:
-            if user.role == "owner":
+            if whole_installation(user):
                 result[user.id] = every
-    others = [user.id for user in users if user.role != "owner"]
+    others = [user.id for user in users if not whole_installation(user)]
     if others:
         rows = await session.execute(
             select(PropertyAccess.user_id, Property.timezone)

@@ -11,13 +11,13 @@ from aiogram.types import FSInputFile, Message
 from bot.i18n import _
 from bot.services import Services
 from storage.backup import latest
-from storage.models import User
+from storage.models import User, whole_installation
 
 TELEGRAM_FILE_LIMIT = 50 * 1024 * 1024  # what a bot may send as a document
 
 
 async def backup(message: Message, user: User, services: Services) -> None:
-    if user.role != "owner":
+    if not whole_installation(user):
         await message.answer(_("Only the owner can download backups."))
         return
     folder = services.settings.resolved_backup_dir

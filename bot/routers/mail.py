@@ -30,7 +30,7 @@ from domain.documents.defaults import templates_dir
 from domain.inputs import InputError, parse_text
 from domain.mail import building, inbox
 from domain.properties import property_for
-from storage.models import PlatformMail, Property, User
+from storage.models import PlatformMail, Property, User, whole_installation
 
 
 def _back(booking_id: int) -> InlineKeyboardMarkup:
@@ -112,7 +112,7 @@ async def platform_mail(
     query: CallbackQuery, callback_data: MailCB, user: User, session: AsyncSession, services: Services
 ) -> None:
     mail = await session.get(PlatformMail, callback_data.id)
-    if mail is None or user.role != "owner" or mail.status != "unmatched":
+    if mail is None or not whole_installation(user) or mail.status != "unmatched":
         await expired(query)
         return
     if callback_data.action == "pm_ignore":

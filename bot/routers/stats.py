@@ -28,12 +28,11 @@ from domain.stats import Period, standard_periods
 from domain.stats_service import (
     export_stays,
     load_report,
-    may_see_numbers,
     set_default_rate,
     set_monthly_stats,
     stats_properties,
 )
-from storage.models import Property, User
+from storage.models import Property, User, whole_installation
 
 
 async def _today_period(session: AsyncSession, user: User, services: Services, name: str) -> Period:
@@ -55,7 +54,7 @@ async def pick(query: CallbackQuery, callback_data: StatsCB, user: User, session
 async def monthly(
     query: CallbackQuery, callback_data: StatsCB, user: User, session: AsyncSession, services: Services
 ) -> None:
-    if user.role != "owner":
+    if not whole_installation(user):
         await expired(query)
         return
     await set_monthly_stats(session, user, not user.monthly_stats, now=services.clock())
@@ -72,7 +71,7 @@ async def rate_typed(
     message: Message, user: User, session: AsyncSession, state: FSMContext, services: Services
 ) -> None:
     prop = await property_for(session, user, (await state.get_data()).get("property_id", 0), manage=True)
-    if prop is None or not may_see_numbers(user):
+    if prop is None:
         await state.clear()
         await message.answer(_("This property is no longer available."), reply_markup=only_menu())
         return
@@ -134,7 +133,7 @@ def get_router() -> Router:
     router.callback_query.register(
         rate_ask,
         StatsCB.filter(F.action == "rate"),
-        flags=loads("prop", manage=True, field="p", check=lambda _prop, user: may_see_numbers(user)),
+        flags=loads("prop", manage=True, field="p"),
     )
     router.message.register(rate_typed, StateFilter(DefaultRate.value))
     router.callback_query.register(show, StatsCB.filter(F.action.in_({"show", "csv", "xlsx"})))
@@ -152,18 +151,16 @@ async def _chosen(session: AsyncSession, user: User, property_id: int) -> tuple[
 
 
 async def _picker(target: Message | CallbackQuery, user: User, session: AsyncSession, *, chosen: int) -> None:
-    if not may_see_numbers(user):
-        await edit_or_answer(target, views.no_numbers_text(), only_menu())
-        return
     properties = await stats_properties(session, user)
     if not properties:
-        await edit_or_answer(target, _("You have no properties yet."), only_menu())
+        text = _("You have no properties yet.") if whole_installation(user) else views.no_numbers_text()
+        await edit_or_answer(target, text, only_menu())
         return
     if len(properties) == 1:
         chosen = properties[0].id
     elif chosen and chosen not in {p.id for p in properties}:
         chosen = 0
-    keyboard = picker_keyboard(properties, chosen, monthly=user.monthly_stats if user.role == "owner" else None)
+    keyboard = picker_keyboard(properties, chosen, monthly=user.monthly_stats if whole_installation(user) else None)
     if isinstance(target, CallbackQuery) and isinstance(target.data, str) and target.data.startswith("st:"):
         await edit_or_answer(target, views.picker_text(), keyboard)
         return
