@@ -21,6 +21,7 @@ COMMANDS = [
     ("export", N_("Calendar links for the platforms")),
     ("document", N_("Authorization, check-in, receipt")),
     ("stats", N_("Numbers and charts")),
+    ("team", N_("Who has access; invite someone")),
     ("settings", N_("Alerts and quiet hours")),
     ("language", N_("Change the language")),
     ("backup", N_("Newest backup (owners)")),

@@ -15,7 +15,8 @@ from storage.models import AppState, AuditLog, User
 SETUP_KEY = "setup_code_sha256"
 
 
-def _digest(code: str) -> str:
+def code_digest(code: str) -> str:
+    """How one-time codes (the setup code, invites) are kept: only their hash."""
     return hashlib.sha256(code.encode()).hexdigest()
 
 
@@ -34,9 +35,9 @@ async def issue_setup_code(session: AsyncSession) -> str | None:
     code = secrets.token_urlsafe(12)  # 16 chars of [A-Za-z0-9_-]: valid as a t.me ?start= payload
     state = await session.get(AppState, SETUP_KEY)
     if state is None:
-        session.add(AppState(key=SETUP_KEY, value=_digest(code)))
+        session.add(AppState(key=SETUP_KEY, value=code_digest(code)))
     else:
-        state.value = _digest(code)
+        state.value = code_digest(code)
     return code
 
 
@@ -58,7 +59,7 @@ async def claim_ownership(
 ) -> User | None:
     """The first person with the right code becomes the owner; the code dies with that use."""
     state = await session.get(AppState, SETUP_KEY)
-    if state is None or not hmac.compare_digest(state.value, _digest(code)) or await has_owner(session):
+    if state is None or not hmac.compare_digest(state.value, code_digest(code)) or await has_owner(session):
         return None
     await session.delete(state)
     user = await session.scalar(select(User).where(User.telegram_id == telegram_id))

@@ -46,8 +46,9 @@ async def visible_property_ids(session: AsyncSession, user: User, *, manage: boo
     return list((await session.scalars(query)).all())
 
 
-async def visible_properties(session: AsyncSession, user: User) -> list[Property]:
-    return list((await session.scalars(select(Property).where(visible(user)).order_by(Property.name))).all())
+async def visible_properties(session: AsyncSession, user: User, *, manage: bool = False) -> list[Property]:
+    query = select(Property).where(visible(user, manage=manage)).order_by(Property.name)
+    return list((await session.scalars(query)).all())
 
 
 async def property_for(session: AsyncSession, user: User, property_id: int, *, manage: bool = False) -> Property | None:

@@ -143,3 +143,14 @@ class LanguageCB(CallbackData, prefix="lang"):
 
 class OptCB(CallbackData, prefix="o"):
     i: Annotated[int, Field(ge=-1, le=1_000)]  # index into the current step's options; -1 = skip
+
+
+class TeamCB(CallbackData, prefix="tm"):
+    """The team. `p`: a property id (0: the whole installation, i.e. co-owners); `m`: a person's user id or an
+    invite id. action: open | invite | role | make | member | set | remove | remove_yes | revoke."""
+
+    action: str = "open"
+    p: Id = 0
+    m: Id = 0
+    role: str = ""
+    h: Annotated[int, Field(ge=0, le=1_000)] = 0  # the invite's validity, in hours

@@ -26,6 +26,7 @@ def get_routers() -> list[Router]:
         start,
         stats,
         sync,
+        team,
     )
 
     return [
@@ -45,5 +46,6 @@ def get_routers() -> list[Router]:
         mail.get_router(),
         backup.get_router(),
         stats.get_router(),
+        team.get_router(),
         menu.get_fallback_router(),  # keep last
     ]

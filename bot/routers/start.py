@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import _, set_locale
 from bot.keyboards.common import main_menu
 from bot.services import Services
+from bot.views import team as team_views
 from bot.views.format import esc
-from domain import access
+from domain import access, team
 from storage.models import User
 
 
@@ -21,14 +22,34 @@ async def start_with_code(
     services: Services,
     locale: str | None = None,
 ) -> None:
+    tg = message.from_user
+    assert tg is not None
+    code = (command.args or "").strip()
+    joined = await team.redeem(
+        session,
+        code,
+        telegram_id=tg.id,
+        first_name=tg.first_name,
+        username=tg.username,
+        locale=user.locale if user else locale or services.settings.default_locale,
+        now=services.clock(),
+    )
+    if isinstance(joined, team.Joined):
+        await session.commit()
+        services.outbox_wakeup()  # the owners hear who joined
+        set_locale(joined.user.locale)
+        await message.answer(team_views.joined_text(joined.role, joined.prop))
+        await welcome(message, joined.user)
+        return
+    if joined in team_views.INVITE_PROBLEMS:
+        await message.answer(_(team_views.INVITE_PROBLEMS[joined]), reply_markup=main_menu() if user else None)
+        return
     if user is not None:
         await welcome(message, user)
         return
-    tg = message.from_user
-    assert tg is not None
     owner = await access.claim_ownership(
         session,
-        (command.args or "").strip(),
+        code,
         telegram_id=tg.id,
         first_name=tg.first_name,
         username=tg.username,

@@ -368,6 +368,16 @@ def backup_failed(row: Outbox) -> Rendered:
     )  # fmt: skip
 
 
+def member_joined(row: Outbox) -> Rendered:
+    from bot.views.team import role_name
+
+    payload = row.payload
+    who = esc(payload.get("name")) + (f" (@{esc(payload['username'])})" if payload.get("username") else "")
+    where = f"<b>{esc(payload['property'])}</b>" if payload.get("property") else _("every property")
+    role = role_name(str(payload.get("role")))
+    return Rendered(_("👥 {person} joined {where} as {role}.").format(person=who, where=where, role=role))
+
+
 def monthly_stats(row: Outbox) -> Rendered:
     """Last month's figures; the chart is drawn when the row is sent (in a worker thread), in the same words."""
     from functools import partial
@@ -399,5 +409,6 @@ VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "turnover": turnover,
     "backup_failed": backup_failed,
     "monthly_stats": monthly_stats,
+    "member_joined": member_joined,
     **mail_views.VIEWS,
 }

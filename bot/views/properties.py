@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
-from bot.keyboards.callbacks import FeedCB, MenuCB, PropertyCB
+from bot.keyboards.callbacks import FeedCB, MenuCB, PropertyCB, TeamCB
 from bot.views.feeds import platform_name
 from bot.views.format import clock, esc
 from storage.models import Feed, Property
@@ -44,6 +44,7 @@ def property_keyboard(prop: Property, *, can_manage: bool) -> InlineKeyboardMark
     if can_manage:
         builder.button(text=_("➕ Booking or block"), callback_data=PropertyCB(id=prop.id, action="book"))
         builder.button(text=_("✏️ Edit"), callback_data=PropertyCB(id=prop.id, action="edit"))
+        builder.button(text=_("👥 Team"), callback_data=TeamCB(p=prop.id))
         builder.button(text=_("🗄 Archive"), callback_data=PropertyCB(id=prop.id, action="archive"))
     builder.button(text=_("☰ Menu"), callback_data=MenuCB(to="menu"))
     builder.adjust(2)
