@@ -73,9 +73,12 @@ async def create_invite(
     return invite, code
 
 
-async def pending_invites(session: AsyncSession, user: User, prop: Property | None) -> Sequence[Invite]:
-    """Invites to `prop` (None: co-owner invites) still waiting to be used."""
-    query = select(Invite).where(Invite.used_at.is_(None), Invite.revoked_at.is_(None)).order_by(Invite.id)
+async def pending_invites(
+    session: AsyncSession, user: User, prop: Property | None, *, now: datetime
+) -> Sequence[Invite]:
+    """Invites to `prop` (None: co-owner invites) that can still be used."""
+    query = select(Invite).where(Invite.used_at.is_(None), Invite.revoked_at.is_(None), Invite.expires_at > now)
+    query = query.order_by(Invite.id)
     invites = (await session.scalars(query)).all()
     wanted = [prop.id] if prop is not None else []
     return [i for i in invites if list(i.property_ids) == wanted and i.role in invitable_roles(user, prop)]

@@ -45,13 +45,17 @@ async def _overview(target: Message | CallbackQuery, user: User, session: AsyncS
     await edit_or_answer(target, text, views.overview_keyboard(props, co_owners, owner=owner))
 
 
-async def open_team(query: CallbackQuery, prop: Property, user: User, session: AsyncSession) -> None:
-    await _show(query, prop, user, session)
+async def open_team(
+    query: CallbackQuery, prop: Property, user: User, session: AsyncSession, services: Services
+) -> None:
+    await _show(query, prop, user, session, services)
 
 
-async def _show(target: Message | CallbackQuery, prop: Property, user: User, session: AsyncSession) -> None:
+async def _show(
+    target: Message | CallbackQuery, prop: Property, user: User, session: AsyncSession, services: Services
+) -> None:
     people = await team.members(session, prop)
-    invites = await team.pending_invites(session, user, prop)
+    invites = await team.pending_invites(session, user, prop, now=services.clock())
     changeable = [m for m in people if team.may_change(user, m.user, m.role)]
     await edit_or_answer(
         target, views.team_text(prop, people, invites, tz=prop.timezone), views.team_keyboard(prop, changeable, invites)
@@ -108,8 +112,7 @@ async def revoke(query: CallbackQuery, callback_data: TeamCB, prop: Property, us
     if await team.revoke_invite(session, user, callback_data.m, now=services.clock()) is None:
         await expired(query)
         return
-    await query.answer(_("Invitation withdrawn."))
-    await _show(query, prop, user, session)
+    await _show(query, prop, user, session, services)
 
 
 async def member(query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession) -> None:
@@ -133,7 +136,7 @@ async def set_role(
     if not await team.change_role(session, user, prop, person, callback_data.role, now=services.clock()):
         await expired(query)
         return
-    await _show(query, prop, user, session)
+    await _show(query, prop, user, session, services)
 
 
 async def remove_ask(query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession) -> None:
@@ -152,12 +155,11 @@ async def remove(
     if found is None or not await team.remove(session, user, found[0], found[1], now=services.clock()):
         await expired(query)
         return
-    await query.answer(_("Removed."))
     prop = found[0]
     if prop is None:
         await _overview(query, user, session)
     else:
-        await _show(query, prop, user, session)
+        await _show(query, prop, user, session, services)
 
 
 async def _place(session: AsyncSession, user: User, property_id: int) -> tuple[bool, Property | None]:

@@ -1,0 +1,189 @@
+"""The team through the chat: inviting each role with a link and its QR code, joining, codes that are expired,
+used, withdrawn or forged, what a manager may do, changing a role, and removing someone (their old buttons and their
+queued alerts die with their access)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bot.i18n import _, use_locale
+from bot.views.team import INVITE_PROBLEMS
+from domain.alerts import add_outbox_rows, outbox_row
+from storage.models import Invite, Outbox, Property, PropertyAccess, User
+from tests.e2e.conftest import OWNER
+from tests.e2e.harness import Lumina
+
+ANA, BRUNO, CAIO, DORA = 9101, 9102, 9103, 9104
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def words(language: str, text: str) -> str:
+    with use_locale("pt_BR" if language == "pt-BR" else "en"):
+        return _(text)
+
+
+async def seed(lumina: Lumina) -> dict[str, int]:
+    async with lumina.sessions.begin() as session:
+        apto = Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="team-1")
+        casa = Property(name="Casa 7", timezone="America/Sao_Paulo", export_token="team-2")
+        session.add_all([apto, casa])
+        await session.flush()
+        return {"apto": apto.id, "casa": casa.id}
+
+
+async def invite(lumina: Lumina, who: int, language: str, role_label: str, *, place: str = "Apto 101") -> str:
+    """Open /team, the property, "Invite someone", the role, 2 days: the code in the link sent back."""
+    await lumina.say(who, "/team", language_code="en")
+    if place:
+        await lumina.tap(who, place, language_code="en")
+        await lumina.tap(who, words(language, "➕ Invite someone"), language_code="en")
+    else:
+        await lumina.tap(who, words(language, "➕ Invite a co-owner"), language_code="en")
+    if role_label:
+        await lumina.tap(who, role_label, language_code="en")
+    await lumina.tap(who, "2", language_code="en")  # "2 days"
+    sent = lumina.api.sent_messages(who)
+    links = (re.search(r"https://t\.me/lumina_test_bot\?start=([\w-]+)", str(m.get("text"))) for m in sent[::-1])
+    found = next((link for link in links if link), None)
+    assert found, sent[-2:]
+    assert lumina.api.photos(who), "the QR code"
+    return found.group(1)
+
+
+async def access_of(lumina: Lumina, telegram_id: int) -> dict[int, str]:
+    async with lumina.sessions() as session:
+        query = (
+            select(PropertyAccess.property_id, PropertyAccess.role).join(User).where(User.telegram_id == telegram_id)
+        )
+        return dict((await session.execute(query)).all())  # type: ignore[arg-type]
+
+
+async def test_inviting_each_role_and_joining(owner: Lumina, language: str):
+    ids = await seed(owner)
+    await owner.say(OWNER, "/team")
+    await owner.tap(OWNER, "Apto 101")
+    await owner.tap(OWNER, words(language, "➕ Invite someone"))
+    offered = [text for text, _data in owner.buttons(owner.screen(OWNER))]
+    for role in ("manager", "cleaner", "viewer"):
+        assert any(text.startswith(words(language, role)) for text in offered), offered
+    assert not any(text.startswith(words(language, "co-owner")) for text in offered)  # co-owners: from /team
+
+    for person, role in ((ANA, "cleaner"), (BRUNO, "viewer"), (CAIO, "manager")):
+        code = await invite(owner, OWNER, language, words(language, role))
+        [qr] = owner.api.photos(OWNER)[-1:]
+        assert qr.content.startswith(PNG)
+        name, username = ("Ana", "ana") if person == ANA else ("Someone", None)
+        answer = await owner.say(person, f"/start {code}", first_name=name, username=username, language_code="en")
+        assert "You are now " + role in answer[0]["text"] and "Apto 101" in answer[0]["text"]
+        assert await access_of(owner, person) == {ids["apto"]: role}
+    told = await owner.api.wait_for("sendMessage", chat_id=OWNER, timeout=20)
+    texts = [m["text"] for m in owner.api.sent_messages(OWNER) if "👥" in m.get("text", "")]
+    assert any("Ana (@ana)" in t and "Apto 101" in t and words(language, "cleaner") in t for t in texts), told
+
+
+async def test_used_expired_withdrawn_and_forged_codes_say_one_line(owner: Lumina, language: str):
+    await seed(owner)
+    used = await invite(owner, OWNER, language, words(language, "viewer"))
+    await owner.say(ANA, f"/start {used}", language_code="en")
+    answer = await owner.say(BRUNO, f"/start {used}", language_code="en")
+    assert [a["text"] for a in answer] == [words("en", INVITE_PROBLEMS["used"])]
+    assert await access_of(owner, BRUNO) == {}
+
+    late = await invite(owner, OWNER, language, words(language, "viewer"))
+    async with owner.sessions.begin() as session:
+        await session.execute(update(Invite).where(Invite.used_at.is_(None)).values(
+            expires_at=datetime.now(UTC) - timedelta(minutes=1)))  # fmt: skip
+    answer = await owner.say(CAIO, f"/start {late}", language_code="en")
+    assert [a["text"] for a in answer] == [words("en", INVITE_PROBLEMS["expired"])]
+
+    withdrawn = await invite(owner, OWNER, language, words(language, "cleaner"))
+    await owner.say(OWNER, "/team")
+    await owner.tap(OWNER, "Apto 101")
+    await owner.tap(OWNER, "✖️")
+    assert not any("✖️" in text for text, _data in owner.buttons(owner.screen(OWNER)))
+    answer = await owner.say(DORA, f"/start {withdrawn}", language_code="en")
+    assert [a["text"] for a in answer] == [words("en", INVITE_PROBLEMS["revoked"])]
+
+    answer = await owner.say(DORA, "/start forged-code-123", language_code="en")
+    assert [a["text"] for a in answer] == ["Sorry, this is a private assistant and I can't help you here."]
+    for person in (CAIO, DORA):
+        assert await access_of(owner, person) == {}
+
+
+async def test_a_manager_invites_cleaners_and_viewers_of_their_properties_only(owner: Lumina, language: str):
+    ids = await seed(owner)
+    await owner.add_member(CAIO, ids["apto"], "manager")
+    await owner.say(CAIO, "/team", language_code="en")
+    labels = [text for text, _data in owner.buttons(owner.screen(CAIO))]
+    assert any("Apto 101" in t for t in labels) and not any("Casa 7" in t for t in labels)
+    assert not any("co-owner" in t for t in labels)
+    await owner.tap(CAIO, "Apto 101", language_code="en")
+    await owner.tap(CAIO, "Invite someone", language_code="en")
+    offered = [text for text, _data in owner.buttons(owner.screen(CAIO))]
+    assert [t.split(":")[0] for t in offered[:-1]] == ["cleaner", "viewer"]
+    screen = owner.screen(CAIO)["message_id"]
+    for forged in (f"tm:hours:{ids['apto']}:0:manager:0", f"tm:open:{ids['casa']}:0::0", "tm:hours:0:0:co_owner:0",
+                   f"tm:make:{ids['casa']}:0:viewer:48"):  # fmt: skip
+        calls = await owner.press(CAIO, forged, message_id=screen, language_code="en")
+        assert calls["answerCallbackQuery"][0].get("text") == "This button has expired.", forged
+        assert "editMessageText" not in calls and "Apto" not in str(calls.get("sendMessage"))
+    code = await invite(owner, CAIO, "en", "cleaner")
+    await owner.say(ANA, f"/start {code}", language_code="en")
+    assert await access_of(owner, ANA) == {ids["apto"]: "cleaner"}
+
+
+async def test_changing_a_role_and_removing_someone(owner: Lumina, language: str):
+    ids = await seed(owner)
+    await owner.add_member(BRUNO, ids["apto"], "viewer")
+    await owner.say(OWNER, "/team")
+    await owner.tap(OWNER, "Apto 101")
+    await owner.tap(OWNER, "Viewer")  # the member's button: their first name
+    await owner.tap(OWNER, words(language, "Make {role}").format(role=words(language, "manager")))
+    assert await access_of(owner, BRUNO) == {ids["apto"]: "manager"}
+
+    await owner.say(BRUNO, "/properties", language_code="en")
+    await owner.tap(BRUNO, "Apto 101", language_code="en")
+    old_screen = owner.screen(BRUNO)
+    async with owner.sessions.begin() as session:  # an alert waiting for them (quiet hours, say)
+        bruno = (await session.scalars(select(User).where(User.telegram_id == BRUNO))).one()
+        row = outbox_row(bruno, "booking_new", "waiting", now=datetime.now(UTC) + timedelta(hours=1),
+                         payload={"booking_id": None}, property_id=ids["apto"])  # fmt: skip
+        row["not_before"] = datetime.now(UTC) + timedelta(hours=1)
+        await add_outbox_rows(session, [row])
+
+    await owner.tap(OWNER, "Viewer")
+    await owner.tap(OWNER, words(language, "🗑 Remove"))
+    assert await access_of(owner, BRUNO) == {ids["apto"]: "manager"}  # not before the confirmation
+    await owner.tap(OWNER, words(language, "🗑 Yes, remove"))
+    assert await access_of(owner, BRUNO) == {}
+
+    data = next(d for _t, d in owner.buttons(old_screen) if d.startswith("p:"))
+    calls = await owner.press(BRUNO, data, message_id=old_screen["message_id"], language_code="en")
+    assert calls["answerCallbackQuery"][0].get("text") == "This button has expired."
+    async with owner.sessions() as session:
+        waiting = (await session.scalars(select(Outbox).where(Outbox.idempotency_key == "waiting"))).one()
+        assert (waiting.status, waiting.last_error) == ("skipped", "access removed")
+
+
+async def test_a_co_owner_is_invited_by_the_owner_and_sees_everything(owner: Lumina, language: str):
+    await seed(owner)
+    code = await invite(owner, OWNER, language, "", place="")
+    answer = await owner.say(DORA, f"/start {code}", first_name="Dora", language_code="en")
+    assert "co-owner" in answer[0]["text"]
+    answer = await owner.say(DORA, "/properties", language_code="en")
+    assert "Apto 101" in str(answer) and "Casa 7" in str(answer)
+    await owner.say(DORA, "/team", language_code="en")
+    labels = [text for text, _data in owner.buttons(owner.screen(DORA))]
+    assert not any("Invite a co-owner" in t for t in labels)  # only the owner makes co-owners
+    async with owner.sessions() as session:
+        dora = (await session.scalars(select(User).where(User.telegram_id == DORA))).one()
+        assert dora.role == "co_owner"
+    await owner.say(OWNER, "/team")
+    await owner.tap(OWNER, "Dora")  # the co-owner's button
+    await owner.tap(OWNER, words(language, "🗑 Remove"))
+    await owner.tap(OWNER, words(language, "🗑 Yes, remove"))
+    answer = await owner.say(DORA, "/properties", language_code="en")
+    assert "Apto 101" not in str(answer)
