@@ -36,8 +36,7 @@ class Stay:
     check_in: date
     check_out: date
     platform: str = "other"
-    guest: str | None = None
-    guests: int | None = None
+    guests: int | None = None  # a cleaner learns how many, never who: no names, phones or prices
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,6 @@ def _stay_content(stay: Stay | None) -> dict[str, Any] | None:
         "check_in": stay.check_in.isoformat(),
         "check_out": stay.check_out.isoformat(),
         "platform": stay.platform,
-        "guest": stay.guest,
         "guests": stay.guests,
     }
 
@@ -112,7 +110,6 @@ def stay_of(booking: Booking) -> Stay:
         check_in=booking.check_in,
         check_out=booking.check_out,
         platform=booking.source,
-        guest=booking.guest_name or booking.feed_guest_name,
         guests=booking.guests_count,
     )
 

@@ -329,7 +329,8 @@ def summary(row: Outbox) -> Rendered:
 
 
 def _who(stay: dict[str, Any]) -> str:
-    return _join(esc(stay.get("guest")) or _("guest"), _guests(stay.get("guests")), _source(stay.get("platform")))
+    """Cleaners learn how many guests and from where, never who (older payloads may still hold a name)."""
+    return _join(_guests(stay.get("guests")) or _("guest"), _source(stay.get("platform")))
 
 
 def turnover(row: Outbox) -> Rendered:

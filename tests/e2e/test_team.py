@@ -5,16 +5,22 @@ queued alerts die with their access)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
+from bot.commands import COMMANDS
 from bot.i18n import _, use_locale
 from bot.views.team import INVITE_PROBLEMS
 from domain.alerts import add_outbox_rows, outbox_row
-from storage.models import Invite, Outbox, Property, PropertyAccess, User
+from domain.turnovers import refresh_turnovers
+from storage.models import Booking, Feed, Invite, Outbox, Property, PropertyAccess, User
 from tests.e2e.conftest import OWNER
-from tests.e2e.harness import Lumina
+from tests.e2e.delivery_harness import until
+from tests.e2e.harness import Lumina, running_lumina
+from tests.support.feed_server import FeedServer
+from tests.support.ical_builder import Stay, airbnb, vrbo
 
 ANA, BRUNO, CAIO, DORA = 9101, 9102, 9103, 9104
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -187,3 +193,50 @@ async def test_a_co_owner_is_invited_by_the_owner_and_sees_everything(owner: Lum
     await owner.tap(OWNER, words(language, "🗑 Yes, remove"))
     answer = await owner.say(DORA, "/properties", language_code="en")
     assert "Apto 101" not in str(answer)
+
+
+async def test_a_cleaner_never_sees_a_guests_name_phone_or_price(database_url, tmp_path):
+    """A cleaner joins by invite; the stays come from a calendar with names, a person fills in a phone and a price:
+    every command, the stays' buttons and the turnover messages show the cleaner dates and counts only."""
+    soon = date.today() + timedelta(days=4)
+    first = Stay("s1", soon, soon + timedelta(days=3))
+    second = Stay("s2", soon + timedelta(days=3), soon + timedelta(days=5))
+    third = Stay("s3@airbnb.com", soon + timedelta(days=5), soon + timedelta(days=7), code="HMSECRET01", phone="9876")
+    async with FeedServer() as server, running_lumina(database_url, tmp_path, owner_ids=[OWNER]) as lumina:
+        server.route("/vrbo.ics", body=vrbo([(first, "Reserved - Maria Segredo"), (second, "Reserved - Rui Sigilo")]))
+        server.route("/airbnb.ics", body=airbnb([third]))
+        await lumina.say(OWNER, "/menu", language_code="en")
+        ids = await seed(lumina)
+        async with lumina.sessions.begin() as session:
+            feeds = [Feed(property_id=ids["apto"], url=server.url(f"/{name}.ics"), platform=name)
+                     for name in ("vrbo", "airbnb")]  # fmt: skip
+            session.add_all(feeds)
+        code = await invite(lumina, OWNER, "en", "cleaner")
+        await lumina.say(ANA, f"/start {code}", language_code="en")
+        for feed in feeds:
+            await lumina.app.services.syncer.sync_feed(feed.id)
+        async with lumina.sessions.begin() as session:
+            for booking in (await session.scalars(select(Booking))).all():
+                booking.guest_phone, booking.price, booking.guests_count = "+55 21 90000-1111", Decimal("4321"), 3
+            prop = await session.get(Property, ids["apto"])
+            assert prop is not None
+            await refresh_turnovers(session, prop, now=datetime.now(UTC))
+        lumina.app.services.outbox_wakeup()
+        await until(lambda: any("3 guests" in str(m.get("text")) for m in lumina.api.sent_messages(ANA)))
+        for command, _description in COMMANDS:
+            await lumina.say(ANA, f"/{command}", language_code="en")
+            await lumina.say(ANA, "/cancel", language_code="en")
+        screen = lumina.api.sent_messages(ANA)[-1]["message_id"]
+        async with lumina.sessions() as session:
+            booking_ids = (await session.scalars(select(Booking.id))).all()
+        for booking_id in booking_ids:
+            for action in ("open", "fill", "cancel"):
+                await lumina.press(ANA, f"b:{booking_id}:{action}", message_id=screen, language_code="en")
+            await lumina.press(ANA, f"dc:{booking_id}:menu:::", message_id=screen, language_code="en")
+        await lumina.api.wait_idle()
+        seen = [str([c.params.get(k) for k in ("text", "caption", "reply_markup")]) + str(c.files)
+                for c in lumina.api.requests if str(c.params.get("chat_id")) == str(ANA)]  # fmt: skip
+        turnovers = [s for s in seen if "🧹" in s]
+        assert turnovers and any("3 guests" in s for s in turnovers)
+        for secret in ("Maria", "Segredo", "Rui", "Sigilo", "HMSECRET01", "9876", "90000", "4321", "4.321"):
+            assert not any(secret in s for s in seen), secret

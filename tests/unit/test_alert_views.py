@@ -140,7 +140,8 @@ def test_turnover_and_its_strike_through():
     }  # fmt: skip
     text = render_alert(row("turnover", **payload), user("en")).text
     assert text.startswith("<b>Apto &lt;101&gt; &amp; Co</b>\n🧹")
-    assert "Ana · 2 guests · Airbnb" in text and "Booking.com" in text
+    assert "Leaving: 2 guests · Airbnb" in text and "Arriving: guest · Booking.com" in text
+    assert "Ana" not in text  # a cleaner never learns who: not even from a payload queued before that rule
     assert "Wed 12 Aug 11:00 → 15:00" in text  # a same-day turnover: the date once
     struck = render_alert(row("turnover", **{**payload, "cancelled": True}), user("en")).text
     assert struck.startswith("<s><b>Apto") and "</s>\n❌" in struck
