@@ -78,6 +78,7 @@ def build_reminders(services: Services) -> ReminderJob:
         times=ReminderTimes(checkin=settings.checkin_reminder_time, checkout=settings.checkout_reminder_time),
         default_timezone=settings.default_timezone,
         keep_outbox=timedelta(days=settings.outbox_keep_days),
+        keep_audit=timedelta(days=settings.audit_keep_days),
     )
     return ReminderJob(services.sessions, config=config, clock=services.clock, on_queued=services.outbox_wakeup)
 

@@ -24,6 +24,7 @@ COMMANDS = [
     ("team", N_("Who has access; invite someone")),
     ("settings", N_("Alerts and quiet hours")),
     ("language", N_("Change the language")),
+    ("audit", N_("Who changed what (owners)")),
     ("backup", N_("Newest backup (owners)")),
     ("help", N_("What I can do")),
     ("cancel", N_("Leave the current step")),

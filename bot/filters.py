@@ -11,6 +11,8 @@ from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 from magic_filter import MagicFilter
 
+from storage.models import User, whole_installation
+
 
 class Is(Filter):
     """`Is(F.data == BACK)`: the magic filter, resolved on the event without leaving the loop."""
@@ -20,3 +22,10 @@ class Is(Filter):
 
     async def __call__(self, event: TelegramObject) -> bool:
         return bool(self._magic.resolve(event))
+
+
+class WholeInstallation(Filter):
+    """Only for the owner and co-owners; anyone else's press matches no handler and is answered "expired"."""
+
+    async def __call__(self, event: TelegramObject, user: User | None = None) -> bool:
+        return user is not None and whole_installation(user)

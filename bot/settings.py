@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     checkin_reminder_time: time = time(18, 0)  # the day before check-in, property-local
     checkout_reminder_time: time = time(8, 0)  # the day of check-out, property-local
     outbox_keep_days: int = Field(default=30, ge=1, description="finished alerts are forgotten after this")
+    audit_keep_days: int = Field(default=730, ge=30, description="the audit trail is kept this long")
 
     # Documents
     templates_dir: Path | None = None  # default: templates/ of the installation

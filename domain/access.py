@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AppState, AuditLog, User
+from domain.audit import audit
+from storage.models import AppState, User
 
 SETUP_KEY = "setup_code_sha256"
 
@@ -68,7 +69,7 @@ async def claim_ownership(
         session.add(user)
     user.role = "owner"
     await session.flush()
-    session.add(AuditLog(at=now, user_id=user.id, action="owner.claimed", entity="user", entity_id=user.id))
+    await audit(session, user, "owner.claimed", "user", user.id, now=now)
     return user
 
 
@@ -87,7 +88,7 @@ async def ensure_preauthorized_owner(
         )
         session.add(user)
         await session.flush()
-        session.add(AuditLog(at=now, user_id=user.id, action="owner.preauthorized", entity="user", entity_id=user.id))
+        await audit(session, user, "owner.preauthorized", "user", user.id, now=now)
     elif user.role != "owner":
         user.role = "owner"
     return user
@@ -95,14 +96,5 @@ async def ensure_preauthorized_owner(
 
 async def set_locale(session: AsyncSession, user: User, locale: str, *, now: datetime) -> None:
     if user.locale != locale:
-        session.add(
-            AuditLog(
-                at=now,
-                user_id=user.id,
-                action="user.locale",
-                entity="user",
-                entity_id=user.id,
-                details={"from": user.locale, "to": locale},
-            )
-        )
+        await audit(session, user, "user.locale", "user", user.id, {"before": user.locale, "after": locale}, now=now)
         user.locale = locale

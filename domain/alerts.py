@@ -20,8 +20,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit import audit
 from domain.time import local_instant, zones_for
-from storage.models import AuditLog, Outbox, Property, PropertyAccess, User, whole_installation
+from storage.models import Outbox, Property, PropertyAccess, User, whole_installation
 from storage.repositories import ALERT_ROLES
 
 
@@ -293,24 +294,15 @@ async def visible_alert_property_ids(session: AsyncSession, user: User) -> list[
 # --- changing preferences (the /settings handlers call these) ----------------------------------------------
 
 
-def _audit(session: AsyncSession, user: User, action: str, before: Any, after: Any, now: datetime) -> None:
-    session.add(
-        AuditLog(
-            at=now,
-            user_id=user.id,
-            action=action,
-            entity="user",
-            entity_id=user.id,
-            details={"from": before, "to": after},
-        )
-    )
+async def _setting(session: AsyncSession, user: User, action: str, before: Any, after: Any, now: datetime) -> None:
+    await audit(session, user, action, "user", user.id, {"before": before, "after": after}, now=now)
 
 
 async def toggle_preference(session: AsyncSession, user: User, preference: str, *, now: datetime) -> bool:
     """Flip one switch; returns whether it is now on."""
     before = user.alert_kinds
     user.alert_kinds = toggled(before, preference)  # a new list, so the JSON column is seen as changed
-    _audit(session, user, "user.alert_kinds", before, user.alert_kinds, now)
+    await _setting(session, user, "user.alert_kinds", before, user.alert_kinds, now)
     return preference in enabled_preferences(user.alert_kinds)
 
 
@@ -320,7 +312,8 @@ async def set_quiet_hours(session: AsyncSession, user: User, preset: str | None,
     start, end = QUIET_PRESETS[preset] if preset is not None else (None, None)
     before = [t.strftime("%H:%M") if t else None for t in (user.quiet_start, user.quiet_end)]
     user.quiet_start, user.quiet_end = start, end
-    _audit(session, user, "user.quiet_hours", before, [t.strftime("%H:%M") if t else None for t in (start, end)], now)
+    after = [t.strftime("%H:%M") if t else None for t in (start, end)]
+    await _setting(session, user, "user.quiet_hours", before, after, now)
     await session.execute(
         update(Outbox)
         .where(
@@ -337,12 +330,12 @@ async def set_own_zone(session: AsyncSession, user: User, zone: str | None, *, n
     """The person's own time zone, or None: follow their properties (domain.time.user_zone)."""
     if zone is not None:
         ZoneInfo(zone)  # raises on a name that is no zone
-    _audit(session, user, "user.timezone", user.timezone, zone, now)
+    await _setting(session, user, "user.timezone", user.timezone, zone, now)
     user.timezone = zone
 
 
 async def set_summary_hour(session: AsyncSession, user: User, hour: int | None, *, now: datetime) -> None:
     if hour is not None and hour not in SUMMARY_HOURS:
         raise ValueError(f"summary hour {hour} not offered")
-    _audit(session, user, "user.summary_hour", user.summary_hour, hour, now)
+    await _setting(session, user, "user.summary_hour", user.summary_hour, hour, now)
     user.summary_hour = hour

@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit import audit
 from domain.booking_fields import DETAILS
 from domain.conflict_check import ConflictEvent, check_property
-from domain.properties import audit, manages, visible
+from domain.properties import manages, visible
 from domain.time import property_today
 from storage.models import Booking, BookingChange, Feed, Guest, Property, User, hosted
 

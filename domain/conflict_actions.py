@@ -8,8 +8,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import AlertKind
+from domain.audit import audit
 from domain.outbox import queue_alert
-from domain.properties import audit, property_for, visible_property_ids
+from domain.properties import property_for, visible_property_ids
 from storage.models import Booking, Conflict, Feed, Property, User
 
 SNOOZE = timedelta(hours=24)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit import audit
 from domain.calendar.export import ExportStay, Target, feed_etag, render_feed, select_stays
 from domain.calendar.model import Kind
 from domain.properties import new_export_token, property_for, visible_property_ids
@@ -68,11 +69,7 @@ def _is_current_format(prop: Property) -> bool:
 async def rotate_export_token(session: AsyncSession, prop: Property, *, user: User | None, now: datetime) -> str:
     """A fresh token; the old URLs stop working as soon as this commits. Audited, without the secret."""
     prop.export_token = new_export_token(prop.id)
-    session.add(
-        AuditLog(
-            at=now, user_id=user.id if user else None, action="export.rotated", entity="property", entity_id=prop.id
-        )
-    )
+    await audit(session, user, "export.rotated", "property", prop.id, now=now)
     return prop.export_token
 
 
@@ -83,7 +80,7 @@ async def _ensure_token(session: AsyncSession, prop: Property, *, user: User, no
     """
     if not _is_current_format(prop):
         prop.export_token = new_export_token(prop.id)
-        session.add(AuditLog(at=now, user_id=user.id, action="export.issued", entity="property", entity_id=prop.id))
+        await audit(session, user, "export.issued", "property", prop.id, now=now)
 
 
 # --- who may see and rotate -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.alerts import BOOKING_ALERTS, AlertKind
+from domain.audit import audit_rows
 from domain.calendar.echoes import Echo, Holder, echo_of, from_json, to_json
 from domain.calendar.model import FeedEvent, FeedParseError, Kind, ParsedFeed, Platform
 from domain.calendar.parse import ParseCache, mask_stamps, parse_feed
@@ -459,6 +460,9 @@ async def _apply(
     if not rows:
         return []
     change_ids = await sync_rows.insert_changes(session, rows)
+    # The audit trail: what the sync did to each stay (the change row holds the detail; the trail says who and when)
+    changes = [(r["change"], r["booking_id"], {"before": r["before"], "after": r["after"]}) for r in rows]
+    await sync_rows.insert_audit(session, audit_rows("job:sync", "booking", prop.id, changes, now=now))
     return [
         _Written(change_ids[r["booking_id"]], r["booking_id"], run_id, r["change"], r["kind"], r["before"],
                  r["after"], r["alert"])

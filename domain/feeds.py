@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit import audit
 from domain.calendar.classify import detect_platform
-from domain.properties import audit, property_for
+from domain.properties import property_for
 from storage.models import LIVE_STATUSES, Booking, Feed, Property, User
 
 MAX_URL_LENGTH = 2000

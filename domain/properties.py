@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditLog, Property, PropertyAccess, User, whole_installation
+from domain.audit import audit
+from storage.models import Property, PropertyAccess, User, whole_installation
 
 MANAGE_ROLES = ("manager",)
 VIEW_ROLES = ("manager", "viewer")
@@ -130,22 +131,6 @@ async def archive_property(session: AsyncSession, prop: Property, *, user: User,
     """Archived properties disappear from every list and stop syncing; their data is kept."""
     prop.archived_at = now
     await audit(session, user, "property.archived", "property", prop.id, None, now=now)
-
-
-async def audit(
-    session: AsyncSession,
-    user: User | None,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    details: dict[str, Any] | None,
-    *,
-    now: datetime,
-) -> None:
-    session.add(
-        AuditLog(at=now, user_id=user.id if user else None, action=action, entity=entity, entity_id=entity_id,
-                 details=details)
-    )  # fmt: skip
 
 
 def _jsonable(value: Any) -> Any:

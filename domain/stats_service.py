@@ -96,7 +96,7 @@ async def export_stays(session: AsyncSession, properties: Sequence[Property], pe
 
 
 async def set_monthly_stats(session: AsyncSession, user: User, on: bool, *, now: datetime) -> None:
-    from domain.properties import audit
+    from domain.audit import audit
 
     user.monthly_stats = on
     await audit(session, user, "user.monthly_stats", "user", user.id, {"on": on}, now=now)
@@ -105,7 +105,7 @@ async def set_monthly_stats(session: AsyncSession, user: User, on: bool, *, now:
 async def set_default_rate(
     session: AsyncSession, prop: Property, rate: Decimal | None, *, user: User, now: datetime
 ) -> None:
-    from domain.properties import audit
+    from domain.audit import audit
 
     before = prop.default_rate
     prop.default_rate = rate

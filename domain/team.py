@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.access import code_digest, find_user
 from domain.alerts import AlertKind, add_outbox_rows, outbox_row
-from domain.properties import audit, property_for
+from domain.audit import audit
+from domain.properties import property_for
 from storage.models import INSTALLATION_ROLES, Invite, Outbox, Property, PropertyAccess, User, whole_installation
 
 CO_OWNER = "co_owner"
@@ -68,8 +69,17 @@ async def create_invite(
     )
     session.add(invite)
     await session.flush()
-    after = {"role": role, "property_id": prop.id if prop else None, "expires_at": invite.expires_at.isoformat()}
-    await audit(session, inviter, "member.invited", "invite", invite.id, {"after": after}, now=now)
+    after = {"role": role, "expires_at": invite.expires_at.isoformat()}
+    await audit(
+        session,
+        inviter,
+        "member.invited",
+        "invite",
+        invite.id,
+        {"after": after},
+        now=now,
+        property_id=prop.id if prop else None,
+    )
     return invite, code
 
 
@@ -92,7 +102,16 @@ async def revoke_invite(session: AsyncSession, user: User, invite_id: int, *, no
     if prop is False or invite.role not in invitable_roles(user, prop):
         return None
     invite.revoked_at = now
-    await audit(session, user, "member.invite_revoked", "invite", invite.id, {"before": {"role": invite.role}}, now=now)
+    await audit(
+        session,
+        user,
+        "member.invite_revoked",
+        "invite",
+        invite.id,
+        {"before": {"role": invite.role}},
+        now=now,
+        property_id=prop.id if prop else None,
+    )
     return invite
 
 
@@ -146,8 +165,10 @@ async def redeem(
     elif not whole_installation(user):
         await _set_access(session, user, prop, invite.role)
     invite.used_by, invite.used_at = user.id, now
-    details = {"after": {"role": invite.role, "property_id": prop.id if prop else None}, "invite_id": invite.id}
-    await audit(session, user, "member.joined", "user", user.id, details, now=now)
+    details = {"after": {"role": invite.role}, "invite_id": invite.id}
+    await audit(
+        session, user, "member.joined", "user", user.id, details, now=now, property_id=prop.id if prop else None
+    )
     await _tell_joined(session, invite, user, prop, now=now)
     return Joined(user, invite.role, prop, invite.created_by)
 
@@ -170,10 +191,23 @@ async def _tell_joined(
     told = (
         await session.scalars(query.where(or_(User.role.in_(INSTALLATION_ROLES), User.id == invite.created_by)))
     ).all()
-    payload = {"name": user.first_name, "username": user.username, "role": invite.role,
-               "property": prop.name if prop else None}  # fmt: skip
-    rows = [outbox_row(person, AlertKind.MEMBER_JOINED, f"member_joined:{invite.id}:{person.id}", now=now,
-                       payload=payload, property_id=prop.id if prop else None) for person in told]  # fmt: skip
+    payload = {
+        "name": user.first_name,
+        "username": user.username,
+        "role": invite.role,
+        "property": prop.name if prop else None,
+    }
+    rows = [
+        outbox_row(
+            person,
+            AlertKind.MEMBER_JOINED,
+            f"member_joined:{invite.id}:{person.id}",
+            now=now,
+            payload=payload,
+            property_id=prop.id if prop else None,
+        )
+        for person in told
+    ]
     await add_outbox_rows(session, rows)
 
 
@@ -224,8 +258,8 @@ async def change_role(
     if role not in invitable_roles(actor, prop) or not may_change(actor, member.user, member.role):
         return False
     await _set_access(session, member.user, prop, role)
-    details = {"property_id": prop.id, "before": {"role": member.role}, "after": {"role": role}}
-    await audit(session, actor, "member.role_changed", "user", member.user.id, details, now=now)
+    details = {"before": {"role": member.role}, "after": {"role": role}}
+    await audit(session, actor, "member.role_changed", "user", member.user.id, details, now=now, property_id=prop.id)
     return True
 
 
@@ -250,6 +284,15 @@ async def remove(session: AsyncSession, actor: User, prop: Property | None, memb
         .values(status="skipped", last_error="access removed")
         .execution_options(synchronize_session=False)
     )
-    details = {"property_id": prop.id if prop else None, "before": {"role": member.role}, "after": None}
-    await audit(session, actor, "member.removed", "user", member.user.id, details, now=now)
+    details = {"before": {"role": member.role}, "after": None}
+    await audit(
+        session,
+        actor,
+        "member.removed",
+        "user",
+        member.user.id,
+        details,
+        now=now,
+        property_id=prop.id if prop else None,
+    )
     return True

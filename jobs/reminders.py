@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.alerts import prune_outbox
+from domain.audit import prune_audit
 from domain.conflict_actions import wake_snoozed
 from domain.monthly_stats import queue_monthly
 from domain.reminders import ReminderTimes, queue_reminders
@@ -34,6 +35,7 @@ class ReminderConfig:
     summary_grace: timedelta = GRACE
     turnover_refresh: timedelta = timedelta(minutes=5)
     keep_outbox: timedelta = timedelta(days=30)  # finished outbox rows older than this are deleted, hourly
+    keep_audit: timedelta = timedelta(days=730)  # audit events older than this are deleted, hourly
 
 
 @dataclass(slots=True)
@@ -43,6 +45,7 @@ class ReminderRun:
     turnovers: int = 0
     snoozes: int = 0
     pruned: int = 0
+    audit_pruned: int = 0
 
     @property
     def total(self) -> int:
@@ -83,6 +86,7 @@ class ReminderJob:
                 self._turnovers_at = now
             if self._pruned_at is None or now - self._pruned_at >= timedelta(hours=1):
                 run.pruned = await prune_outbox(session, before=now - self._config.keep_outbox)
+                run.audit_pruned = await prune_audit(session, before=now - self._config.keep_audit)
                 self._pruned_at = now
         if run.total:
             log.info(

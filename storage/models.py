@@ -394,10 +394,14 @@ class Document(Base):
 
 
 class AuditLog(Base):
+    """Who changed what, when: append-only (storage/audit_guard.py), pruned after LUMINA_AUDIT_KEEP_DAYS."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str | None] = mapped_column(String(32))  # a job ("job:sync") when no person did it
+    property_id: Mapped[int | None] = mapped_column(Integer, index=True)  # kept when the property is gone
     action: Mapped[str] = mapped_column(String(48))
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Booking, BookingChange, Feed, Property, SyncRun
+from storage.models import AuditLog, Booking, BookingChange, Feed, Property, SyncRun
 
 _RUNS: Table = SyncRun.__table__  # type: ignore[assignment]
 _FEEDS: Table = Feed.__table__  # type: ignore[assignment]
 _BOOKINGS: Table = Booking.__table__  # type: ignore[assignment]
 _CHANGES: Table = BookingChange.__table__  # type: ignore[assignment]
+_AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
 # Multi-row inserts return each new id with a key unique within the insert (the feed of a run, the uid of a stay,
 # the booking of a change): neither SQLite nor PostgreSQL promises RETURNING rows in VALUES order, and
 # SQLAlchemy's sort_by_parameter_order falls back to one INSERT per row on SQLite.
@@ -72,6 +73,11 @@ async def insert_bookings(session: AsyncSession, rows: list[dict[str, Any]]) -> 
 async def insert_changes(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[int, int]:
     """At most one change per booking: the new change ids by booking id."""
     return await _insert_returning(session, _INSERT_CHANGES, rows)
+
+
+async def insert_audit(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """The sync's audit events, many at a time (the log is append-only: inserts are all it takes)."""
+    await _execute_many(session, insert(_AUDIT), rows)
 
 
 async def update_feeds(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

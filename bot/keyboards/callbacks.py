@@ -154,3 +154,14 @@ class TeamCB(CallbackData, prefix="tm"):
     m: Id = 0
     role: str = ""
     h: Annotated[int, Field(ge=0, le=1_000)] = 0  # the invite's validity, in hours
+
+
+class AuditCB(CallbackData, prefix="au"):
+    """/audit. `p`: a property to filter by (0: all), `u`: a person (0: everyone), `page`; action: show | props |
+    people | csv (the period choice) | file (`d` days as CSV)."""
+
+    action: str = "show"
+    p: Id = 0
+    u: Id = 0
+    page: Annotated[int, Field(ge=0, le=100_000)] = 0
+    d: Annotated[int, Field(ge=0, le=3_650)] = 0

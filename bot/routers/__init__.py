@@ -10,6 +10,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     from bot.routers import (
+        audit,
         backup,
         bookings,
         conflicts,
@@ -47,5 +48,6 @@ def get_routers() -> list[Router]:
         backup.get_router(),
         stats.get_router(),
         team.get_router(),
+        audit.get_router(),
         menu.get_fallback_router(),  # keep last
     ]

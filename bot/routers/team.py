@@ -107,8 +107,9 @@ def _qr_png(link: str) -> bytes:
     return buffer.getvalue()
 
 
-async def revoke(query: CallbackQuery, callback_data: TeamCB, prop: Property, user: User, session: AsyncSession,
-                 services: Services) -> None:  # fmt: skip
+async def revoke(
+    query: CallbackQuery, callback_data: TeamCB, prop: Property, user: User, session: AsyncSession, services: Services
+) -> None:
     if await team.revoke_invite(session, user, callback_data.m, now=services.clock()) is None:
         await expired(query)
         return

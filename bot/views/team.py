@@ -61,8 +61,10 @@ def team_text(prop: Property, people: Sequence[Member], invites: Sequence[Invite
     lines += [f"• {person(m.user)} · {role_name(m.role)}" for m in people]
     if invites:
         lines += ["", _("Invitations not used yet:")]
-        lines += [_("• {role}, valid until {until}").format(role=role_name(i.role), until=moment(i.expires_at, tz))
-                  for i in invites]  # fmt: skip
+        lines += [
+            _("• {role}, valid until {until}").format(role=role_name(i.role), until=moment(i.expires_at, tz))
+            for i in invites
+        ]
     return "\n".join(lines)
 
 
@@ -84,8 +86,9 @@ def roles_text(prop: Property | None) -> str:
 
 
 def roles_keyboard(prop: Property, roles: Sequence[str]) -> InlineKeyboardMarkup:
-    rows = [[button(f"{role_name(r)}: {_(ROLE_RIGHTS[r])}"[:64], TeamCB(action="hours", p=prop.id, role=r))]
-            for r in roles]  # fmt: skip
+    rows = [
+        [button(f"{role_name(r)}: {_(ROLE_RIGHTS[r])}"[:64], TeamCB(action="hours", p=prop.id, role=r))] for r in roles
+    ]
     rows.append([button(_("⬅️ Back"), TeamCB(p=prop.id))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -115,14 +118,18 @@ def invite_text(link: str, role: str, prop: Property | None, until: datetime, tz
 
 def member_text(member: Member, prop: Property | None) -> str:
     where = esc(prop.name) if prop is not None else _("every property")
-    return _("{person} is {role} of {where}.").format(person=person(member.user), role=role_name(member.role),
-                                                      where=f"<b>{where}</b>")  # fmt: skip
+    return _("{person} is {role} of {where}.").format(
+        person=person(member.user), role=role_name(member.role), where=f"<b>{where}</b>"
+    )
 
 
 def member_keyboard(member: Member, prop: Property | None, roles: Sequence[str]) -> InlineKeyboardMarkup:
     p = prop.id if prop is not None else 0
-    rows = [[button(_("Make {role}").format(role=role_name(r)), TeamCB(action="set", p=p, m=member.user.id, role=r))]
-            for r in roles if r != member.role]  # fmt: skip
+    rows = [
+        [button(_("Make {role}").format(role=role_name(r)), TeamCB(action="set", p=p, m=member.user.id, role=r))]
+        for r in roles
+        if r != member.role
+    ]
     rows.append([button(_("🗑 Remove"), TeamCB(action="remove", p=p, m=member.user.id))])
     rows.append([button(_("⬅️ Back"), TeamCB(p=p) if p else MenuCB(to="team"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -130,16 +137,21 @@ def member_keyboard(member: Member, prop: Property | None, roles: Sequence[str])
 
 def remove_question(member: Member, prop: Property | None) -> str:
     where = esc(prop.name) if prop is not None else _("every property")
-    return _("Remove {person} from {where}? Their access ends at once.").format(person=person(member.user),
-                                                                              where=f"<b>{where}</b>")  # fmt: skip
+    return _("Remove {person} from {where}? Their access ends at once.").format(
+        person=person(member.user), where=f"<b>{where}</b>"
+    )
 
 
 def remove_keyboard(member: Member, prop: Property | None) -> InlineKeyboardMarkup:
     p = prop.id if prop is not None else 0
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        button(_("🗑 Yes, remove"), TeamCB(action="remove_yes", p=p, m=member.user.id)),
-        button(_("✖️ Keep"), TeamCB(action="member", p=p, m=member.user.id)),
-    ]])  # fmt: skip
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(_("🗑 Yes, remove"), TeamCB(action="remove_yes", p=p, m=member.user.id)),
+                button(_("✖️ Keep"), TeamCB(action="member", p=p, m=member.user.id)),
+            ]
+        ]
+    )
 
 
 INVITE_PROBLEMS = {

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit import audit
 from domain.booking_fields import display_guest
 from domain.bookings import add_guest, booking_for, guests_of, set_detail
 from domain.documents.context import (
@@ -29,7 +30,7 @@ from domain.documents.context import (
 from domain.documents.defaults import TemplateSource, default_template, fields_of
 from domain.documents.render import TemplateCheck
 from domain.documents.worker import TemplateWorkers
-from domain.properties import audit, update_property
+from domain.properties import update_property
 from domain.time import property_today
 from storage.models import Booking, Document, DocumentTemplate, Guest, Property, User
 

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit import audit
 from domain.booking_fields import display_guest
 from domain.bookings import guests_of
 from domain.inputs import InputError, parse_email
 from domain.outbox import queue_alert
-from domain.properties import audit
 from storage.models import Booking, MailOutbox, MailSettings, Outbox, Property, User
 
 MODES = ("auto", "ask", "never")

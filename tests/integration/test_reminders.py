@@ -184,7 +184,8 @@ async def test_turnovers_created_edited_and_struck_for_cleaners_only(sessions):
     assert await refresh() == 0  # idempotent
     rows = await outbox(sessions, "turnover")
     assert {r.user_id for r in rows} == {ids["cleaner"]}
-    assert rows[0].payload["departing"]["guest"] == "Ana" and rows[0].payload["arriving"]["booking_id"] == second
+    assert "guest" not in rows[0].payload["departing"]  # a cleaner never learns who
+    assert rows[0].payload["departing"]["guests"] is None and rows[0].payload["arriving"]["booking_id"] == second
 
     async with sessions.begin() as session:  # the first stay leaves a day later, and so the second arrives later
         a, b = await session.get(Booking, first), await session.get(Booking, second)
