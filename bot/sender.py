@@ -91,6 +91,9 @@ class TelegramSender:
         if message.photo is not None:
             png = await asyncio.to_thread(message.photo)
             await self._call(lambda: self._bot.send_photo(chat_id, BufferedInputFile(png, filename="lumina-stats.png")))
+        if message.photo_id is not None:
+            photo_id = message.photo_id
+            await self._call(lambda: self._bot.send_photo(chat_id, photo_id))
         return sent.message_id
 
     async def edit(self, chat_id: int, message_id: int, message: Rendered) -> int:

@@ -74,3 +74,7 @@ class TemplateUpload(StatesGroup):
 class MailInput(StatesGroup):
     addresses = State()  # data: property_id
     body = State()  # data: property_id
+
+
+class TurnoverPhoto(StatesGroup):
+    photo = State()  # data: turnover_id

@@ -51,6 +51,7 @@ class AlertKind(StrEnum):
     MAIL_REVISION = "mail_revision"  # a stay changed after its authorization went out: send a revision?
     PLATFORM_MAIL = "platform_mail"  # a platform's mail filled in a stay, matched none, or cancels a live one
     MEMBER_JOINED = "member_joined"  # someone used an invite: to the owners and whoever invited them
+    TURNOVER_DONE = "turnover_done"  # a cleaner pressed "Done" (and maybe sent a photo): to the owners and managers
 
 
 # A booking change (the sync's BookingChange.change) and the alert it raises, if any.
@@ -88,6 +89,7 @@ PREFERENCE_OF_KIND: dict[AlertKind, str | None] = {
     AlertKind.TURNOVER: None,
     AlertKind.BACKUP_FAILED: None,
     AlertKind.MEMBER_JOINED: None,
+    AlertKind.TURNOVER_DONE: None,
     AlertKind.MONTHLY_STATS: None,
     AlertKind.MAIL_SENT: None,
     AlertKind.MAIL_FAILED: None,

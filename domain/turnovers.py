@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from domain.alerts import add_outbox_rows, outbox_row
+from domain.alerts import AlertKind, add_outbox_rows, outbox_row
+from domain.audit import audit
+from domain.properties import MANAGE_ROLES, visible
 from domain.time import property_today
-from storage.models import Booking, Outbox, Property, PropertyAccess, TurnoverMessage, User, hosted
+from storage.models import INSTALLATION_ROLES, Booking, Outbox, Property, PropertyAccess, TurnoverMessage, User, hosted
 
 log = logging.getLogger("lumina.turnovers")
 
@@ -180,14 +183,19 @@ async def refresh_turnovers(
                 tm = await _new_message(session, cleaner, prop, turnover, digest)
                 if tm is None:  # another transaction made it first; it queues the message
                     continue
-            elif tm.text_hash == digest:
-                continue
+            elif tm.text_hash == digest or tm.done_at is not None:
+                continue  # unchanged, or done: the cleaner's "✅ Done" stays as it is
             else:
                 tm.arriving_booking_id = turnover.arriving.id if turnover.arriving else None
                 tm.text_hash, tm.cancelled = digest, False
             queued += await _queue(session, cleaner, prop, tm, content, digest, now=now)
         for old in mine.values():
-            if old.departing_booking_id in turnovers or old.cancelled or old.departing_booking_id is None:
+            if (
+                old.departing_booking_id in turnovers
+                or old.cancelled
+                or old.departing_booking_id is None
+                or old.done_at
+            ):
                 continue
             departing = known.get(old.departing_booking_id)
             if departing is not None and departing.check_out < today:
@@ -286,3 +294,76 @@ async def refresh_all(session: AsyncSession, *, now: datetime) -> int:
     for prop in (await session.scalars(query)).all():
         queued += await refresh_turnovers(session, prop, now=now)
     return queued
+
+
+# --- the cleaner's "✅ Done" --------------------------------------------------------------------------------------
+
+
+async def turnover_for(
+    session: AsyncSession, user: User, message_id: int, *, manage: bool = False
+) -> TurnoverMessage | None:
+    """A turnover message of `user`'s, while they are still a cleaner of its property and it still happens.
+    (`manage` is the access lookup's argument: a cleaner's own message is theirs to act on.)"""
+    access = select(PropertyAccess.id).where(
+        PropertyAccess.user_id == user.id,
+        PropertyAccess.property_id == TurnoverMessage.property_id,
+        PropertyAccess.role == "cleaner",
+    )
+    query = select(TurnoverMessage).where(
+        TurnoverMessage.id == message_id,
+        TurnoverMessage.user_id == user.id,
+        TurnoverMessage.cancelled.is_(False),
+        access.exists(),
+    )
+    return await session.scalar(query)
+
+
+async def mark_done(
+    session: AsyncSession, tm: TurnoverMessage, cleaner: User, *, now: datetime, photo: str | None = None
+) -> int:
+    """The cleaning is done (once; a photo may follow): the owners and the property's managers are told."""
+    first = tm.done_at is None
+    if first:
+        tm.done_at = now
+        await audit(session, cleaner, "turnover.done", "property", tm.property_id, {"turnover_id": tm.id}, now=now)
+    elif photo is None:
+        return 0
+    prop = await session.get(Property, tm.property_id)
+    departing = await session.get(Booking, tm.departing_booking_id) if tm.departing_booking_id else None
+    if prop is None or departing is None:
+        return 0
+    payload = {
+        "cleaner": cleaner.first_name,
+        "property": prop.name,
+        "day": departing.check_out.isoformat(),
+        "at": now.isoformat(),
+        "timezone": prop.timezone,
+        "photo": photo,
+    }
+    managers = select(PropertyAccess.user_id).where(
+        PropertyAccess.property_id == prop.id, PropertyAccess.role.in_(MANAGE_ROLES)
+    )
+    looking_after = or_(User.role.in_(INSTALLATION_ROLES), User.id.in_(managers))
+    told = (await session.scalars(select(User).where(User.is_active.is_(True), looking_after))).all()
+    key = f"turnover_done:{tm.id}:" + ("photo" if photo else "done")
+    rows = [
+        outbox_row(person, AlertKind.TURNOVER_DONE, f"{key}:{person.id}", now=now, payload=payload, property_id=prop.id)
+        for person in told
+    ]
+    return await add_outbox_rows(session, rows)
+
+
+async def todays_turnovers(
+    session: AsyncSession, user: User, today: date
+) -> list[tuple[Property, str, datetime | None]]:
+    """The turnovers leaving today at the properties `user` manages: (property, cleaner's name, when done)."""
+    departing = aliased(Booking)
+    query = (
+        select(Property, User.first_name, TurnoverMessage.done_at)
+        .join(TurnoverMessage, TurnoverMessage.property_id == Property.id)
+        .join(User, User.id == TurnoverMessage.user_id)
+        .join(departing, departing.id == TurnoverMessage.departing_booking_id)
+        .where(departing.check_out == today, TurnoverMessage.cancelled.is_(False), visible(user, manage=True))
+        .order_by(Property.name, User.first_name)
+    )
+    return [(prop, name, done) for prop, name, done in (await session.execute(query)).all()]

@@ -94,6 +94,7 @@ class Rendered:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     photo: Callable[[], bytes] | None = None  # drawn in a worker thread, sent after the text (the monthly chart)
+    photo_id: str | None = None  # a photo Telegram already has (a cleaner's), sent after the text
 
 
 class Sender(Protocol):

@@ -359,6 +359,7 @@ class TurnoverMessage(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     text_hash: Mapped[str | None] = mapped_column(String(64))
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None] = mapped_column()  # the cleaner pressed "Done": the message is not edited again
 
 
 class DocumentTemplate(Base):

@@ -165,3 +165,10 @@ class AuditCB(CallbackData, prefix="au"):
     u: Id = 0
     page: Annotated[int, Field(ge=0, le=100_000)] = 0
     d: Annotated[int, Field(ge=0, le=3_650)] = 0
+
+
+class TurnoverCB(CallbackData, prefix="to"):
+    """A cleaner's turnover message `id`: done | skip (no photo)."""
+
+    id: Id
+    action: str = "done"

@@ -22,6 +22,7 @@ from domain.bookings import booking_for, guest_stay_for
 from domain.conflict_actions import conflict_for
 from domain.feeds import feed_for
 from domain.properties import property_for
+from domain.turnovers import turnover_for
 from storage.models import User
 
 Loader = Callable[..., Awaitable[Any]]
@@ -32,6 +33,7 @@ LOADERS: dict[str, Loader] = {  # the handler's argument name -> the domain look
     "stay": guest_stay_for,  # a guest's booking with its property (documents, the building's e-mail)
     "conflict": conflict_for,
     "feed": feed_for,
+    "turnover": turnover_for,  # a cleaner's own turnover message
 }
 
 

@@ -28,6 +28,7 @@ def get_routers() -> list[Router]:
         stats,
         sync,
         team,
+        turnovers,
     )
 
     return [
@@ -49,5 +50,6 @@ def get_routers() -> list[Router]:
         stats.get_router(),
         team.get_router(),
         audit.get_router(),
+        turnovers.get_router(),
         menu.get_fallback_router(),  # keep last
     ]

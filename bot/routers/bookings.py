@@ -27,6 +27,7 @@ from bot.views.bookings import (
     month_grid,
     month_text,
     short_line,
+    turnovers_text,
 )
 from bot.views.errors import input_error
 from bot.views.format import short_day
@@ -36,6 +37,7 @@ from domain.identity import parse_person_document
 from domain.inputs import InputError, parse_text
 from domain.properties import visible_properties
 from domain.time import property_today
+from domain.turnovers import todays_turnovers
 from storage.models import Booking, Property, User
 
 PAGE_SIZE = 8
@@ -264,8 +266,9 @@ async def show_card(target: Message | CallbackQuery, user: User, session: AsyncS
 
 
 async def _today(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
-    views = await bookings_service.day_views(session, user, await services.today_for(session, user), days=2)
-    text = days_text(views)
+    today = await services.today_for(session, user)
+    views = await bookings_service.day_views(session, user, today, days=2)
+    text = days_text(views) + turnovers_text(await todays_turnovers(session, user, today))
     rows = day_buttons(views) + [[button(_("☰ Menu"), MenuCB(to="menu"))]]
     await edit_or_answer(target, text, InlineKeyboardMarkup(inline_keyboard=rows))
 

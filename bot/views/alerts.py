@@ -14,11 +14,11 @@ from typing import Any
 from babel.dates import format_timedelta
 
 from bot.i18n import _, ngettext, use_locale
-from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB
+from bot.keyboards.callbacks import BookingCB, ConflictCB, FeedCB, TurnoverCB
 from bot.views import mail as mail_views
 from bot.views.conflicts import CLASS_LABELS, klass_name, own_side_line
 from bot.views.feeds import failure_reason, platform_name
-from bot.views.format import babel_locale, day, esc, stay_range
+from bot.views.format import babel_locale, day, esc, moment, stay_range
 from domain.calendar.echoes import subtract
 from jobs.delivery import Button, Rendered
 from storage.models import Outbox, User
@@ -357,6 +357,23 @@ def turnover(row: Outbox) -> Rendered:
     text = "\n".join(lines)
     if payload.get("cancelled"):
         text = f"<s>{text}</s>\n" + _("❌ Cancelled: this turnover no longer happens.")
+        return Rendered(text)
+    done = Button(_("✅ Done"), TurnoverCB(id=int(payload["turnover_message_id"])).pack())
+    return Rendered(text, buttons=((done,),))
+
+
+def turnover_done(row: Outbox) -> Rendered:
+    payload = row.payload
+    place = f"<b>{esc(payload.get('property'))}</b>"
+    if payload.get("photo"):
+        text = _("📷 {cleaner}'s photo of the cleaning of {place}").format(
+            cleaner=esc(payload.get("cleaner")), place=place
+        )
+        return Rendered(text, photo_id=str(payload["photo"]))
+    at = moment(datetime.fromisoformat(payload["at"]), payload.get("timezone"))
+    text = _("✅ {cleaner} finished the cleaning of {place} ({at}).").format(
+        cleaner=esc(payload.get("cleaner")), place=place, at=at
+    )
     return Rendered(text)
 
 
@@ -411,5 +428,6 @@ VIEWS: dict[str, Callable[[Outbox], Rendered]] = {
     "backup_failed": backup_failed,
     "monthly_stats": monthly_stats,
     "member_joined": member_joined,
+    "turnover_done": turnover_done,
     **mail_views.VIEWS,
 }

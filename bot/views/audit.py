@@ -56,6 +56,7 @@ ACTION_NAMES = {
     "property.mail": N_("changed the building's e-mail settings"),
     "property.private_info": N_("changed the check-in details"),
     "template.uploaded": N_("uploaded a document template"),
+    "turnover.done": N_("finished a cleaning"),
     "template.reverted": N_("went back to the standard template"),
     "user.alert_kinds": N_("changed their alerts"),
     "user.quiet_hours": N_("changed their quiet hours"),

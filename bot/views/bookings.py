@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -12,7 +12,7 @@ from bot.keyboards.callbacks import BookingCB, DocCB, MailCB, MenuCB, MonthCB, P
 from bot.keyboards.common import NOOP, button
 from bot.keyboards.datepicker import shift_month
 from bot.views.feeds import platform_name, source_name
-from bot.views.format import day, esc, money, month_title, short_day, stay_range, weekday_letters
+from bot.views.format import day, esc, moment, money, month_title, short_day, stay_range, weekday_letters
 from domain.booking_fields import DETAIL_FIELDS, display_guest, shown_value
 from domain.bookings import DayView
 from storage.models import LIVE_STATUSES, Booking, Feed, Guest, Property
@@ -59,6 +59,17 @@ def days_text(views: list[DayView]) -> str:
     if not any(v.arrivals or v.departures or v.in_house for v in views):
         return "📅 " + _("Nothing today or tomorrow: no arrivals, departures or guests in house.")
     return day_text(views[0], title=_("Today")) + "\n\n" + day_text(views[1], title=_("Tomorrow"))
+
+
+def turnovers_text(items: list[tuple[Property, str, datetime | None]]) -> str:
+    """/today for whoever looks after the properties: today's cleanings, done or still to do."""
+    if not items:
+        return ""
+    lines = ["", "🧹 " + _("Cleanings today:")]
+    for prop, cleaner, done in items:
+        state = _("✅ done at {time}").format(time=moment(done, prop.timezone)) if done else _("⏳ to do")
+        lines.append(f"• <b>{esc(prop.name)}</b> · {esc(cleaner)} · {state}")
+    return "\n".join(lines)
 
 
 def day_buttons(views: list[DayView]) -> list[list[InlineKeyboardButton]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -240,3 +241,56 @@ async def test_a_cleaner_never_sees_a_guests_name_phone_or_price(database_url, t
         assert turnovers and any("3 guests" in s for s in turnovers)
         for secret in ("Maria", "Segredo", "Rui", "Sigilo", "HMSECRET01", "9876", "90000", "4321", "4.321"):
             assert not any(secret in s for s in seen), secret
+
+
+async def test_a_cleaner_marks_a_turnover_done_with_a_photo(database_url, tmp_path):
+    """ "✅ Done" on the turnover message: the message says so and keeps saying so, the owner is told and sees it in
+    /today, a photo follows; nobody else may press it."""
+    today = datetime.now(UTC).astimezone(ZoneInfo("America/Sao_Paulo")).date()
+    leaving = Stay("t1@airbnb.com", today - timedelta(days=2), today)
+    arriving = Stay("t2@airbnb.com", today, today + timedelta(days=3))
+    async with FeedServer() as server, running_lumina(database_url, tmp_path, owner_ids=[OWNER]) as lumina:
+        server.route("/cal.ics", body=airbnb([leaving, arriving]))
+        await lumina.say(OWNER, "/menu", language_code="en")
+        ids = await seed(lumina)
+        async with lumina.sessions.begin() as session:
+            feed = Feed(property_id=ids["apto"], url=server.url("/cal.ics"), platform="airbnb")
+            session.add(feed)
+        await lumina.add_member(ANA, ids["apto"], "cleaner")
+        await lumina.add_member(BRUNO, ids["apto"], "viewer")
+        await lumina.app.services.syncer.sync_feed(feed.id)
+        [sent] = await lumina.api.wait_for("sendMessage", chat_id=ANA, timeout=20)
+        assert "🧹" in sent.params["text"]
+        await lumina.say(OWNER, "/today", language_code="en")
+        assert "⏳ to do" in lumina.text(OWNER)
+
+        message_id = lumina.api.sent_messages(ANA)[-1]["message_id"]
+        [(_label, data)] = lumina.buttons(lumina.api.sent_messages(ANA)[-1])
+        await lumina.say(BRUNO, "/help", language_code="en")
+        calls = await lumina.press(BRUNO, data, message_id=lumina.screen(BRUNO)["message_id"], language_code="en")
+        assert calls["answerCallbackQuery"][0].get("text") == "This button has expired."  # not theirs to press
+
+        mark = lumina.api.mark()
+        await lumina.press(ANA, data, message_id=message_id, language_code="en")
+        edited = lumina.api._messages[(ANA, message_id)].data
+        assert "✅ Done at" in edited["text"] and not edited.get("reply_markup")
+        [told] = await lumina.api.wait_for("sendMessage", chat_id=OWNER, after=mark, timeout=20)
+        assert "finished the cleaning of <b>Apto 101</b>" in told.params["text"]
+        await lumina.say(OWNER, "/today", language_code="en")
+        assert "✅ done at" in lumina.text(OWNER) and "⏳" not in lumina.text(OWNER)
+
+        mark = lumina.api.mark()
+        await lumina.handled(lumina.api.push_photo(ANA, b"\xff\xd8jpeg", language_code="en"))
+        await lumina.api.wait_for("sendPhoto", chat_id=OWNER, after=mark, timeout=20)
+        assert lumina.api.photos(OWNER)[-1].content == b"\xff\xd8jpeg"
+
+        # The next guest comes a day later: a done turnover's message is left as it is (nothing queued for it)
+        async with lumina.sessions.begin() as session:
+            nxt = (await session.scalars(select(Booking).where(Booking.uid == "t2@airbnb.com"))).one()
+            nxt.check_in = today + timedelta(days=1)
+            prop = await session.get(Property, ids["apto"])
+            assert prop is not None
+            await refresh_turnovers(session, prop, now=datetime.now(UTC))  # the next stay's own turnover changes
+            left = (await session.scalars(select(Booking).where(Booking.uid == "t1@airbnb.com"))).one()
+            pending = select(Outbox).where(Outbox.booking_id == left.id, Outbox.status == "pending")
+            assert (await session.scalars(pending)).all() == []

@@ -334,6 +334,13 @@ class FakeBotAPI:
         )
         return self.push_update({"message": message})
 
+    def push_photo(self, user_id: int, content: bytes, *, language_code: str = "pt-BR") -> int:
+        """A user sends a photo (Telegram keeps it; the bot can send it on by its file_id)."""
+        stored = self._store_file("photos", "photo.jpg", content)
+        size = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 640, "height": 480}
+        message = self._user_message(user_id, "Ana", language_code, None, None, photo=[size])
+        return self.push_update({"message": message})
+
     def push_callback(
         self,
         user_id: int,

@@ -1,5 +1,5 @@
 """team and audit: invites can be revoked and say when they were made; audit events name their property and,
-for a job, the job
+for a job, the job; a cleaner marks a turnover done
 
 Revision ID: 0006
 Revises: 0005
@@ -20,6 +20,8 @@ def upgrade() -> None:
     with op.batch_alter_table("invites") as batch:
         batch.add_column(sa.Column("created_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("turnover_messages") as batch:
+        batch.add_column(sa.Column("done_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("property_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("actor", sa.String(length=32), nullable=True))
@@ -27,6 +29,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("turnover_messages") as batch:
+        batch.drop_column("done_at")
     with op.batch_alter_table("audit_log") as batch:
         batch.drop_index(batch.f("ix_audit_log_property_id"))
         batch.drop_column("actor")
