@@ -252,6 +252,36 @@ async def member_of(session: AsyncSession, prop: Property | None, user_id: int) 
     return Member(user, role) if role is not None else None
 
 
+async def looks_after(session: AsyncSession, user: User, property_id: int) -> tuple[bool, Property | None]:
+    """Whether `user` looks after the team of a place, and the place: a property they manage, or None for the whole
+    installation (id 0: its co-owners, the owner's)."""
+    if property_id == 0:
+        return user.role == "owner", None
+    prop = await property_for(session, user, property_id, manage=True)
+    return prop is not None, prop
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A person where someone looks after them: on a property, or as co-owner (prop None)."""
+
+    prop: Property | None
+    member: Member
+
+
+async def place_for(
+    session: AsyncSession, user: User, place_and_person: tuple[int, int], *, manage: bool = True
+) -> Place | None:
+    """The person a team button names, where it names them (property id, 0 for co-ownership), if `user` looks after
+    that place and may change that person there; None otherwise (the access lookup answers "expired")."""
+    property_id, user_id = place_and_person
+    allowed, prop = await looks_after(session, user, property_id)
+    found = await member_of(session, prop, user_id) if allowed else None
+    if found is None or not may_change(user, found.user, found.role):
+        return None
+    return Place(prop, found)
+
+
 async def change_role(
     session: AsyncSession, actor: User, prop: Property, member: Member, role: str, *, now: datetime
 ) -> bool:

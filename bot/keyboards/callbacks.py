@@ -155,6 +155,11 @@ class TeamCB(CallbackData, prefix="tm"):
     role: str = ""
     h: Annotated[int, Field(ge=0, le=1_000)] = 0  # the invite's validity, in hours
 
+    @property
+    def place_and_person(self) -> tuple[int, int]:
+        """What the access lookup loads for the member buttons (domain.team.place_for)."""
+        return self.p, self.m
+
 
 class AuditCB(CallbackData, prefix="au"):
     """/audit. `p`: a property to filter by (0: all), `u`: a person (0: everyone), `page`; action: show | props |

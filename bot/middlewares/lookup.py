@@ -22,6 +22,7 @@ from domain.bookings import booking_for, guest_stay_for
 from domain.conflict_actions import conflict_for
 from domain.feeds import feed_for
 from domain.properties import property_for
+from domain.team import place_for
 from domain.turnovers import turnover_for
 from storage.models import User
 
@@ -34,6 +35,7 @@ LOADERS: dict[str, Loader] = {  # the handler's argument name -> the domain look
     "conflict": conflict_for,
     "feed": feed_for,
     "turnover": turnover_for,  # a cleaner's own turnover message
+    "place": place_for,  # a team member where the presser looks after them (TeamCB.place_and_person)
 }
 
 

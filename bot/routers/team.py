@@ -22,7 +22,7 @@ from bot.routers.replies import edit_or_answer, expired
 from bot.services import Services
 from bot.views import team as views
 from domain import team
-from domain.properties import property_for, visible_properties
+from domain.properties import visible_properties
 from storage.models import Property, User, whole_installation
 
 
@@ -67,7 +67,7 @@ async def choose_role(query: CallbackQuery, prop: Property, user: User) -> None:
 
 
 async def choose_hours(query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession) -> None:
-    allowed, prop = await _place(session, user, callback_data.p)
+    allowed, prop = await team.looks_after(session, user, callback_data.p)
     if not allowed or callback_data.role not in team.invitable_roles(user, prop):
         await expired(query)
         return
@@ -79,7 +79,7 @@ async def choose_hours(query: CallbackQuery, callback_data: TeamCB, user: User, 
 async def make_invite(
     query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession, services: Services, bot: Bot
 ) -> None:
-    allowed, prop = await _place(session, user, callback_data.p)
+    allowed, prop = await team.looks_after(session, user, callback_data.p)
     if not allowed:
         await expired(query)
         return
@@ -116,69 +116,44 @@ async def revoke(
     await _show(query, prop, user, session, services)
 
 
-async def member(query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession) -> None:
-    found = await _member(session, user, callback_data)
-    if found is None:
-        await expired(query)
-        return
-    prop, person = found
-    roles = team.invitable_roles(user, prop) if prop is not None else ()
-    await edit_or_answer(query, views.member_text(person, prop), views.member_keyboard(person, prop, roles))
+async def member(query: CallbackQuery, place: team.Place, user: User) -> None:
+    roles = team.invitable_roles(user, place.prop) if place.prop is not None else ()
+    text = views.member_text(place.member, place.prop)
+    await edit_or_answer(query, text, views.member_keyboard(place.member, place.prop, roles))
 
 
 async def set_role(
-    query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession, services: Services
+    query: CallbackQuery,
+    callback_data: TeamCB,
+    place: team.Place,
+    user: User,
+    session: AsyncSession,
+    services: Services,
 ) -> None:
-    found = await _member(session, user, callback_data)
-    prop, person = found if found is not None else (None, None)
-    if prop is None or person is None:
-        await expired(query)
-        return
-    if not await team.change_role(session, user, prop, person, callback_data.role, now=services.clock()):
+    prop = place.prop
+    if prop is None or not await team.change_role(
+        session, user, prop, place.member, callback_data.role, now=services.clock()
+    ):
         await expired(query)
         return
     await _show(query, prop, user, session, services)
 
 
-async def remove_ask(query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession) -> None:
-    found = await _member(session, user, callback_data)
-    if found is None:
-        await expired(query)
-        return
-    prop, person = found
-    await edit_or_answer(query, views.remove_question(person, prop), views.remove_keyboard(person, prop))
+async def remove_ask(query: CallbackQuery, place: team.Place) -> None:
+    text = views.remove_question(place.member, place.prop)
+    await edit_or_answer(query, text, views.remove_keyboard(place.member, place.prop))
 
 
 async def remove(
-    query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession, services: Services
+    query: CallbackQuery, place: team.Place, user: User, session: AsyncSession, services: Services
 ) -> None:
-    found = await _member(session, user, callback_data)
-    if found is None or not await team.remove(session, user, found[0], found[1], now=services.clock()):
+    if not await team.remove(session, user, place.prop, place.member, now=services.clock()):
         await expired(query)
         return
-    prop = found[0]
-    if prop is None:
+    if place.prop is None:
         await _overview(query, user, session)
     else:
-        await _show(query, prop, user, session, services)
-
-
-async def _place(session: AsyncSession, user: User, property_id: int) -> tuple[bool, Property | None]:
-    """Whether `user` looks after the place a button names, and the place: a property they manage, or None for the
-    whole installation (id 0, co-owners: the owner's)."""
-    if property_id == 0:
-        return user.role == "owner", None
-    prop = await property_for(session, user, property_id, manage=True)
-    return prop is not None, prop
-
-
-async def _member(session: AsyncSession, user: User, data: TeamCB) -> tuple[Property | None, team.Member] | None:
-    """The place and the person a button names, if `user` may change that person there."""
-    allowed, prop = await _place(session, user, data.p)
-    found = await team.member_of(session, prop, data.m) if allowed else None
-    if found is None or not team.may_change(user, found.user, found.role):
-        return None
-    return prop, found
+        await _show(query, place.prop, user, session, services)
 
 
 def get_router() -> Router:
@@ -191,8 +166,9 @@ def get_router() -> Router:
     cb.register(choose_hours, TeamCB.filter(F.action == "hours"))
     cb.register(make_invite, TeamCB.filter(F.action == "make"))
     cb.register(revoke, TeamCB.filter(F.action == "revoke"), flags=loads("prop", manage=True, field="p"))
-    cb.register(member, TeamCB.filter(F.action == "member"))
-    cb.register(set_role, TeamCB.filter(F.action == "set"))
-    cb.register(remove_ask, TeamCB.filter(F.action == "remove"))
-    cb.register(remove, TeamCB.filter(F.action == "remove_yes"))
+    person = loads("place", manage=True, field="place_and_person")
+    cb.register(member, TeamCB.filter(F.action == "member"), flags=person)
+    cb.register(set_role, TeamCB.filter(F.action == "set"), flags=person)
+    cb.register(remove_ask, TeamCB.filter(F.action == "remove"), flags=person)
+    cb.register(remove, TeamCB.filter(F.action == "remove_yes"), flags=person)
     return router

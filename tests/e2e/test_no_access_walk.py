@@ -31,7 +31,7 @@ SECRET_WORDS = ("Forbidden Flat", "Segredo", "777")  # its name, its guest, its 
 MANAGER, VIEWER, CLEANER, STRANGER = 8201, 8202, 8203, 8204
 FORBIDDEN = 1  # every object of the forbidden property has id 1 (it is made first, in an empty database)
 # Values that pass the filters of the fields not being varied (ids aside, which are FORBIDDEN)
-DEFAULTS: dict[str, Any] = {"y": 2030, "m": 2, "day": 10, "page": 0, "i": 0, "h": 48, "kind": "authorization",
+DEFAULTS: dict[str, Any] = {"y": 2030, "m": 2, "day": 10, "page": 0, "i": 0, "h": 48, "d": 7, "kind": "authorization",
                             "lang": "en", "fmt": "docx", "key": "authorization", "code": "en", "arg": "1",
                             "role": "viewer", "list": "upcoming", "to": "menu"}  # fmt: skip
 
