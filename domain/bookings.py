@@ -223,7 +223,8 @@ async def move_direct(
         BookingChange(booking_id=booking.id, user_id=user.id, at=now, change="changed", kind=booking.kind,
                       before=before, after=_dates(check_in, check_out), alert=False)
     )  # fmt: skip
-    await audit(session, user, "booking.moved", "booking", booking.id, {"from": before}, now=now)
+    changed = {"before": before, "after": _dates(check_in, check_out)}
+    await audit(session, user, "booking.moved", "booking", booking.id, changed, now=now)
     prop = await session.get(Property, booking.property_id)
     assert prop is not None
     return DirectResult(booking, await _check(session, prop, now))

@@ -123,7 +123,7 @@ async def update_property(
     setattr(prop, field, value)
     await audit(
         session, user, "property.updated", "property", prop.id,
-        {"field": field, "from": _jsonable(before), "to": _jsonable(value)}, now=now,
+        {"field": field, "before": _jsonable(before), "after": _jsonable(value)}, now=now,
     )  # fmt: skip
 
 

@@ -109,6 +109,5 @@ async def set_default_rate(
 
     before = prop.default_rate
     prop.default_rate = rate
-    await audit(session, user, "property.default_rate", "property", prop.id,
-                {"from": str(before) if before is not None else None, "to": str(rate) if rate is not None else None},
-                now=now)  # fmt: skip
+    changed = {"before": None if before is None else str(before), "after": None if rate is None else str(rate)}
+    await audit(session, user, "property.default_rate", "property", prop.id, changed, now=now)
