@@ -22,7 +22,6 @@ ROLE_NAMES = {
     "viewer": N_("viewer"),
 }
 ROLE_RIGHTS = {
-    "co_owner": N_("everything, on every property"),
     "manager": N_("bookings, documents, double bookings and numbers of this property"),
     "cleaner": N_("only the turnovers: dates and number of guests, no names, phones or prices"),
     "viewer": N_("sees this property's bookings, cannot change anything"),
@@ -50,7 +49,6 @@ def overview_keyboard(props: Sequence[Property], co_owners: Sequence[User], *, o
     if owner:
         label = "👤 {name} · " + role_name("co_owner")
         rows += [[button(label.format(name=u.first_name[:30]), TeamCB(action="member", m=u.id))] for u in co_owners]
-    if owner:
         rows.append([button(_("➕ Invite a co-owner"), TeamCB(action="hours", role="co_owner"))])
     rows.append([button(_("☰ Menu"), MenuCB(to="menu"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
