@@ -156,10 +156,20 @@ class TelegramHealthMiddleware(BaseRequestMiddleware):
 
 
 def _is_network_error(exc: Exception) -> bool:
-    from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
+    from aiogram.exceptions import (
+        ClientDecodeError,
+        TelegramNetworkError,
+        TelegramServerError,
+        TelegramUnauthorizedError,
+    )
 
-    # An API error (say 400) proves Telegram answered; these mean it did not, or a proxy answered instead.
-    return isinstance(exc, TelegramNetworkError | TelegramServerError | ClientDecodeError | asyncio.TimeoutError)
+    # An API error (say 400) proves Telegram answered; these mean it did not, or a proxy answered instead, or it
+    # refused the token (revoked in BotFather): nothing will work until the operator acts.
+    return isinstance(
+        exc,
+        TelegramNetworkError | TelegramServerError | ClientDecodeError | asyncio.TimeoutError
+        | TelegramUnauthorizedError,
+    )  # fmt: skip
 
 
 def create_bot(settings: Settings) -> Bot:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from aiogram.exceptions import ClientDecodeError
+from aiogram.exceptions import ClientDecodeError, TelegramUnauthorizedError
 from sqlalchemy import func, select
 
 from storage.models import User
@@ -119,3 +119,12 @@ async def test_health_and_readiness(lumina: Lumina):
             assert response.status == 503
             assert (await response.json())["checks"]["telegram"] is False
         lumina.api.set_down(False)
+        await lumina.app.bot.get_me()
+        token, lumina.api.token = lumina.api.token, "7000000001:AARevokedInBotFather"  # the bot's token is refused
+        with pytest.raises(TelegramUnauthorizedError):
+            await lumina.app.bot.get_me()
+        async with http.get(f"{base}/ready") as response:
+            body = await response.json()
+        assert response.status == 503 and body["checks"]["telegram"] is False
+        assert body["problems"] == ["telegram: TelegramUnauthorizedError (check LUMINA_BOT_TOKEN)"]
+        lumina.api.token = token
