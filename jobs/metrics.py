@@ -18,8 +18,9 @@ FEED_DOWNLOADS = Counter("lumina_feed_downloads", "Feed downloads recorded, by o
                          ["outcome", "reason", "platform"], registry=REGISTRY)  # fmt: skip
 SYNC_SECONDS = Histogram("lumina_sync_seconds", "One sync of a batch of feeds, fetch to last write",
                          registry=REGISTRY, buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))  # fmt: skip
-ALERTS = Counter("lumina_alerts", "Outbox rows by what delivery did with them (sent, edited, retried, dead, skipped, "
-                 "deferred, recovered)", ["result"], registry=REGISTRY)  # fmt: skip
+ALERTS = Counter("lumina_alerts", "Outbox rows queued by the sync and the reminders, and what delivery did with them "
+                 "(sent, edited, retried, dead, skipped, deferred, recovered)", ["result"],
+                 registry=REGISTRY)  # fmt: skip
 TELEGRAM_CALLS = Counter("lumina_telegram_calls", "Bot API calls, by method and result (ok, 429, error name)",
                          ["method", "result"], registry=REGISTRY)  # fmt: skip
 EMAILS = Counter("lumina_emails", "E-mails to buildings, by result (sent, retried, failed)", ["result"],

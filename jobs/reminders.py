@@ -24,6 +24,7 @@ from domain.reminders import ReminderTimes, queue_reminders
 from domain.summary import GRACE, queue_summaries
 from domain.turnovers import refresh_all
 from jobs.clock import Clock, utc_now
+from jobs.metrics import ALERTS
 
 log = logging.getLogger("lumina.reminders")
 
@@ -89,6 +90,7 @@ class ReminderJob:
                 run.audit_pruned = await prune_audit(session, before=now - self._config.keep_audit)
                 self._pruned_at = now
         if run.total:
+            ALERTS.labels("queued").inc(run.total)
             log.info(
                 "reminders queued",
                 extra={

@@ -23,7 +23,7 @@ from domain.calendar.reconcile import Policy
 from domain.feed_sync import Arrival, Download, HealthPolicy, SyncOutcome, apply_download, record_quiet
 from jobs.clock import Clock, utc_now
 from jobs.fetch import FetchResult
-from jobs.metrics import FEED_DOWNLOADS, SYNC_SECONDS
+from jobs.metrics import ALERTS, FEED_DOWNLOADS, SYNC_SECONDS
 from storage import repositories, sync_rows
 
 # How long a claimed feed is left to the instance that claimed it: well over one sync of thousands of feeds.
@@ -167,6 +167,7 @@ class FeedSyncer:
         outcomes = [outcome for _feed_id, outcome in results if isinstance(outcome, SyncOutcome)]
         for outcome in outcomes:
             FEED_DOWNLOADS.labels(outcome.outcome, outcome.reason or "", outcome.platform or "unknown").inc()
+        ALERTS.labels("queued").inc(sum(outcome.alerts for outcome in outcomes))
         for outcome in outcomes:
             log.info(
                 "feed synced",

@@ -70,7 +70,7 @@ async def test_the_metrics_move_with_the_work(database_url: str, tmp_path: Path)
         return after.get(key, 0.0) - before.get(key, 0.0)
 
     assert moved("lumina_feed_downloads_total", outcome="ok", platform="airbnb", reason="") == 2
-    assert moved("lumina_alerts_total", result="sent") >= 1
+    assert moved("lumina_alerts_total", result="queued") >= 1 and moved("lumina_alerts_total", result="sent") >= 1
 
 
 async def scrape(lumina: Lumina) -> str:
