@@ -47,7 +47,8 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
 def reader(sessions: async_sessionmaker[AsyncSession], server: Dovecot, **kwargs: object) -> ImapReader:
     config = load_settings(**server.settings()).imap_config()
     assert config is not None
-    config = dataclasses.replace(config, timeout=3)
+    # short enough for a stalled server to fail fast, long enough for a login on a loaded machine
+    config = dataclasses.replace(config, timeout=10)
     return ImapReader(sessions, config, clock=lambda: NOW, **kwargs)  # type: ignore[arg-type]
 
 
