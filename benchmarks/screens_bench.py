@@ -576,7 +576,8 @@ def live(stay: Stay) -> bool:
 
 
 def today_lines(stays: list[Stay], today: date) -> list[str]:
-    """The six count lines of /today: arrivals, departures, in house; today, then tomorrow."""
+    """The count lines of /today: arrivals, departures, in house; today, then tomorrow (a section with nobody in it
+    is left out)."""
     with use_locale(LOCALE):
         labels = [gettext_("Arrivals"), gettext_("Departures"), gettext_("In house")]
     lines = []
@@ -587,7 +588,7 @@ def today_lines(stays: list[Stay], today: date) -> list[str]:
             sum(1 for s in guests if s.check_in != day and s.check_out == day),
             sum(1 for s in guests if s.check_in < day < s.check_out),
         ]
-        lines += [f"{label} ({count})" for label, count in zip(labels, counts, strict=True)]
+        lines += [f"{label} ({count})" for label, count in zip(labels, counts, strict=True) if count]
     return lines
 
 
