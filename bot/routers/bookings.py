@@ -268,7 +268,9 @@ async def show_card(target: Message | CallbackQuery, user: User, session: AsyncS
 async def _today(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
     today = await services.today_for(session, user)
     views = await bookings_service.day_views(session, user, today, days=2)
-    text = days_text(views) + turnovers_text(await todays_turnovers(session, user, today))
+    # a cleaning follows a departure: no departure today, no query for today's cleanings
+    cleanings = await todays_turnovers(session, user, today) if views[0].departures else []
+    text = days_text(views) + turnovers_text(cleanings)
     rows = day_buttons(views) + [[button(_("☰ Menu"), MenuCB(to="menu"))]]
     await edit_or_answer(target, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
