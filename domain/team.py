@@ -94,9 +94,14 @@ async def pending_invites(
     return [i for i in invites if list(i.property_ids) == wanted and i.role in invitable_roles(user, prop)]
 
 
-async def revoke_invite(session: AsyncSession, user: User, invite_id: int, *, now: datetime) -> Invite | None:
+async def revoke_invite(
+    session: AsyncSession, user: User, invite_id: int, property_id: int, *, now: datetime
+) -> Invite | None:
+    """Withdraw an unused invite to `property_id` (0: a co-owner invite), if `user` may make such invites."""
     invite = await session.get(Invite, invite_id)
     if invite is None or invite.used_at is not None or invite.revoked_at is not None:
+        return None
+    if list(invite.property_ids) != ([property_id] if property_id else []):
         return None
     prop = await _invite_property(session, user, invite)
     if prop is False or invite.role not in invitable_roles(user, prop):

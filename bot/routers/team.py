@@ -23,26 +23,29 @@ from bot.services import Services
 from bot.views import team as views
 from domain import team
 from domain.properties import visible_properties
+from domain.time import person_zone
 from storage.models import Property, User, whole_installation
 
 
-async def team_command(message: Message, user: User, session: AsyncSession) -> None:
-    await _overview(message, user, session)
+async def team_command(message: Message, user: User, session: AsyncSession, services: Services) -> None:
+    await _overview(message, user, session, services)
 
 
-async def team_button(query: CallbackQuery, user: User, session: AsyncSession) -> None:
-    await _overview(query, user, session)
+async def team_button(query: CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
+    await _overview(query, user, session, services)
 
 
-async def _overview(target: Message | CallbackQuery, user: User, session: AsyncSession) -> None:
+async def _overview(target: Message | CallbackQuery, user: User, session: AsyncSession, services: Services) -> None:
     props = await visible_properties(session, user, manage=True)
     owner = user.role == "owner"
     if not props and not owner:
         await edit_or_answer(target, _("Only owners and managers look after the team."), only_menu())
         return
     co_owners = await team.co_owners(session) if whole_installation(user) else []
-    text = views.overview_text(co_owners, owner=owner)
-    await edit_or_answer(target, text, views.overview_keyboard(props, co_owners, owner=owner))
+    invites = await team.pending_invites(session, user, None, now=services.clock()) if owner else []
+    tz = (await person_zone(session, user, services.default_zone)).key
+    text = views.overview_text(co_owners, invites, owner=owner, tz=tz)
+    await edit_or_answer(target, text, views.overview_keyboard(props, co_owners, invites, owner=owner))
 
 
 async def open_team(
@@ -110,10 +113,19 @@ def _qr_png(link: str) -> bytes:
 async def revoke(
     query: CallbackQuery, callback_data: TeamCB, prop: Property, user: User, session: AsyncSession, services: Services
 ) -> None:
-    if await team.revoke_invite(session, user, callback_data.m, now=services.clock()) is None:
+    if await team.revoke_invite(session, user, callback_data.m, prop.id, now=services.clock()) is None:
         await expired(query)
         return
     await _show(query, prop, user, session, services)
+
+
+async def revoke_co_owner(
+    query: CallbackQuery, callback_data: TeamCB, user: User, session: AsyncSession, services: Services
+) -> None:
+    if await team.revoke_invite(session, user, callback_data.m, 0, now=services.clock()) is None:
+        await expired(query)
+        return
+    await _overview(query, user, session, services)
 
 
 async def member(query: CallbackQuery, place: team.Place, user: User) -> None:
@@ -151,7 +163,7 @@ async def remove(
         await expired(query)
         return
     if place.prop is None:
-        await _overview(query, user, session)
+        await _overview(query, user, session, services)
     else:
         await _show(query, place.prop, user, session, services)
 
@@ -165,6 +177,7 @@ def get_router() -> Router:
     cb.register(choose_role, TeamCB.filter(F.action == "invite"), flags=loads("prop", manage=True, field="p"))
     cb.register(choose_hours, TeamCB.filter(F.action == "hours"))
     cb.register(make_invite, TeamCB.filter(F.action == "make"))
+    cb.register(revoke_co_owner, TeamCB.filter((F.action == "revoke") & (F.p == 0)))
     cb.register(revoke, TeamCB.filter(F.action == "revoke"), flags=loads("prop", manage=True, field="p"))
     person = loads("place", manage=True, field="place_and_person")
     cb.register(member, TeamCB.filter(F.action == "member"), flags=person)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import N_, _, ngettext
 from bot.keyboards.callbacks import MenuCB, PropertyCB, TeamCB
@@ -36,20 +36,23 @@ def person(user: User) -> str:
     return esc(user.first_name) + (f" (@{esc(user.username)})" if user.username else "")
 
 
-def overview_text(co_owners: Sequence[User], *, owner: bool) -> str:
+def overview_text(co_owners: Sequence[User], invites: Sequence[Invite], *, owner: bool, tz: str) -> str:
     lines = ["👥 <b>" + _("Team") + "</b>", _("Choose a property to see who has access and to invite someone.")]
     if owner or co_owners:
         names = ", ".join(person(u) for u in co_owners) or _("none")
         lines += ["", _("Co-owners (every property): {names}").format(names=names)]
-    return "\n".join(lines)
+    return "\n".join(lines + _invites_lines(invites, tz))
 
 
-def overview_keyboard(props: Sequence[Property], co_owners: Sequence[User], *, owner: bool) -> InlineKeyboardMarkup:
+def overview_keyboard(
+    props: Sequence[Property], co_owners: Sequence[User], invites: Sequence[Invite], *, owner: bool
+) -> InlineKeyboardMarkup:
     rows = [[button(f"🏠 {p.name[:40]}", TeamCB(p=p.id))] for p in props]
     if owner:
         label = "👤 {name} · " + role_name("co_owner")
         rows += [[button(label.format(name=u.first_name[:30]), TeamCB(action="member", m=u.id))] for u in co_owners]
         rows.append([button(_("➕ Invite a co-owner"), TeamCB(action="hours", role="co_owner"))])
+    rows += _withdraw_rows(invites, 0)
     rows.append([button(_("☰ Menu"), MenuCB(to="menu"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -57,13 +60,7 @@ def overview_keyboard(props: Sequence[Property], co_owners: Sequence[User], *, o
 def team_text(prop: Property, people: Sequence[Member], invites: Sequence[Invite], *, tz: str) -> str:
     lines = [f"👥 <b>{esc(prop.name)}</b>"]
     lines += [f"• {person(m.user)} · {role_name(m.role)}" for m in people]
-    if invites:
-        lines += ["", _("Invitations not used yet:")]
-        lines += [
-            _("• {role}, valid until {until}").format(role=role_name(i.role), until=moment(i.expires_at, tz))
-            for i in invites
-        ]
-    return "\n".join(lines)
+    return "\n".join(lines + _invites_lines(invites, tz))
 
 
 def team_keyboard(prop: Property, changeable: Sequence[Member], invites: Sequence[Invite]) -> InlineKeyboardMarkup:
@@ -71,11 +68,26 @@ def team_keyboard(prop: Property, changeable: Sequence[Member], invites: Sequenc
     for m in changeable:
         label = f"👤 {m.user.first_name[:30]} · {role_name(m.role)}"
         rows.append([button(label, TeamCB(action="member", p=prop.id, m=m.user.id))])
-    for i in invites:
-        label = _("✖️ Withdraw the {role} invitation").format(role=role_name(i.role))
-        rows.append([button(label, TeamCB(action="revoke", p=prop.id, m=i.id))])
+    rows += _withdraw_rows(invites, prop.id)
     rows.append([button(_("🏠 Property"), PropertyCB(id=prop.id)), button(_("👥 Team"), MenuCB(to="team"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _invites_lines(invites: Sequence[Invite], tz: str) -> list[str]:
+    if not invites:
+        return []
+    line = _("• {role}, valid until {until}")
+    return ["", _("Invitations not used yet:")] + [
+        line.format(role=role_name(i.role), until=moment(i.expires_at, tz)) for i in invites
+    ]
+
+
+def _withdraw_rows(invites: Sequence[Invite], property_id: int) -> list[list[InlineKeyboardButton]]:
+    """`property_id` 0: co-owner invitations, withdrawn from the overview."""
+    label = _("✖️ Withdraw the {role} invitation")
+    return [
+        [button(label.format(role=role_name(i.role)), TeamCB(action="revoke", p=property_id, m=i.id))] for i in invites
+    ]
 
 
 def roles_text(prop: Property | None) -> str:

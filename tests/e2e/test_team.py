@@ -120,6 +120,29 @@ async def test_used_expired_withdrawn_and_forged_codes_say_one_line(owner: Lumin
         assert await access_of(owner, person) == {}
 
 
+async def test_a_co_owner_invitation_is_listed_and_withdrawn_from_the_overview(owner: Lumina, language: str):
+    ids = await seed(owner)
+    for_apto = await invite(owner, OWNER, language, words(language, "viewer"))
+    for_all = await invite(owner, OWNER, language, "", place="")
+    await owner.say(OWNER, "/team")
+    screen = owner.screen(OWNER)
+    assert words(language, "Invitations not used yet:") in screen["text"]
+    [withdraw] = [data for text, data in owner.buttons(screen) if "✖️" in text]  # the co-owner one only
+    async with owner.sessions() as session:
+        apto_invite = (await session.scalars(select(Invite).where(Invite.property_ids != []))).one()
+    # the same button naming another invitation (one of a property, or of a property it does not belong to)
+    assert withdraw.startswith("tm:revoke:0:")
+    for forged in (f"tm:revoke:0:{apto_invite.id}::0", f"tm:revoke:{ids['casa']}:{apto_invite.id}::0"):
+        calls = await owner.press(OWNER, forged, message_id=screen["message_id"])
+        assert calls["answerCallbackQuery"][0].get("text") == words(language, "This button has expired.")
+    await owner.tap(OWNER, "✖️")
+    assert not any("✖️" in text for text, _data in owner.buttons(owner.screen(OWNER)))
+    answer = await owner.say(DORA, f"/start {for_all}", language_code="en")
+    assert [a["text"] for a in answer] == [words("en", INVITE_PROBLEMS["revoked"])]
+    answer = await owner.say(ANA, f"/start {for_apto}", language_code="en")  # the property's one still works
+    assert await access_of(owner, ANA) == {ids["apto"]: "viewer"}
+
+
 async def test_a_manager_invites_cleaners_and_viewers_of_their_properties_only(owner: Lumina, language: str):
     ids = await seed(owner)
     await owner.add_member(CAIO, ids["apto"], "manager")
