@@ -7,6 +7,7 @@ them; a cleaner sees turnovers only (no bookings, no prices).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -39,6 +40,17 @@ def _has_role(user: User, roles: tuple[str, ...]) -> ColumnElement[bool]:
     return exists().where(
         PropertyAccess.property_id == Property.id, PropertyAccess.user_id == user.id, PropertyAccess.role.in_(roles)
     )
+
+
+async def left_team(session: AsyncSession, pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Of these (user id, property id) pairs, those where the person no longer has a role on the property: an alert
+    queued before someone left a team is not delivered after (owners and co-owners are on every team)."""
+    if not pairs:
+        return set()
+    query = select(PropertyAccess.user_id, PropertyAccess.property_id).where(
+        PropertyAccess.user_id.in_({user_id for user_id, _p in pairs})
+    )
+    return set(pairs) - {(user_id, property_id) for user_id, property_id in (await session.execute(query)).all()}
 
 
 async def visible_property_ids(session: AsyncSession, user: User, *, manage: bool = False) -> list[int]:

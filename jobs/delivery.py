@@ -41,12 +41,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain import alerts
+from domain.properties import left_team
 from domain.time import zones_for
 from jobs.clock import Clock, utc_now
 from jobs.metrics import ALERTS
 from jobs.ratelimit import SendLimits, TooLong
 from storage import outbox_rows
-from storage.models import Outbox, TurnoverMessage, User
+from storage.models import Outbox, TurnoverMessage, User, whole_installation
 
 log = logging.getLogger("lumina.delivery")
 
@@ -361,12 +362,19 @@ class Delivery:
             if not rows:
                 return [], 0
             zones = await self._zones_for(session, [user for _row, user in rows])
+            team = {(u.id, r.property_id) for r, u in rows if r.property_id is not None and not whole_installation(u)}
+            gone = await left_team(session, team)
             seen: set[int] = set()
             for row, user in rows:
                 if user.id in seen:
                     continue
                 seen.add(user.id)
                 claim = _Claim(row, user)
+                if (user.id, row.property_id) in gone:  # removed since it was queued (and handed back)
+                    row.status, row.last_error = "skipped", "access removed"
+                    self.stats.add("skipped")
+                    decided += 1
+                    continue
                 silent = False
                 if row.kind == "turnover":
                     tm = await session.get(TurnoverMessage, int(row.payload.get("turnover_message_id") or 0))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from domain.alerts import add_outbox_rows, outbox_row, set_quiet_hours
 from jobs.clock import utc_now
@@ -24,7 +24,7 @@ from jobs.delivery import (
     RetryAfter,
     TransientError,
 )
-from storage.models import Outbox, Property, TurnoverMessage, User
+from storage.models import Outbox, Property, PropertyAccess, TurnoverMessage, User
 from tests.support.clock import FakeClock
 
 FAST = DeliveryConfig(
@@ -277,6 +277,33 @@ async def test_sqlite_style_start_recovers_every_sending_row_at_once(sessions):
     await drain(Delivery(sessions, sender, render, config=FAST))
     assert sender.delivered() == ["booking_new#orphan"]
     assert (await rows(sessions))[0].attempts == 2
+
+
+async def test_an_alert_in_flight_when_its_person_left_the_team_is_not_sent_later(sessions):
+    """Removal skips what is queued; a row already on the wire then that comes back (a retry) is skipped too."""
+    async with sessions.begin() as session:
+        owner = User(telegram_id=1, first_name="Owner", role="owner")
+        cleaner = User(telegram_id=2, first_name="Cleaner", role="viewer")
+        flat, house = (Property(name=name, timezone="UTC", export_token=name) for name in ("Flat", "House"))
+        session.add_all([owner, cleaner, flat, house])
+        await session.flush()
+        session.add_all([PropertyAccess(user_id=cleaner.id, property_id=p.id, role="cleaner") for p in (flat, house)])
+    await queue(sessions, cleaner, "flat", property_id=flat.id)
+    await queue(sessions, owner, "owner-flat", property_id=flat.id)
+    on_wire = asyncio.Event()
+    sender = ScriptedSender(delay=0.2, on_call=lambda _call: on_wire.set())
+    sender.fail(cleaner.telegram_id, TransientError("timeout"))
+    delivery = Delivery(sessions, sender, render, config=FAST)
+    first = asyncio.create_task(delivery.run_pass())
+    await on_wire.wait()
+    async with sessions.begin() as session:  # removed from the flat's team while its alert is on the wire
+        await session.execute(delete(PropertyAccess).where(PropertyAccess.property_id == flat.id))
+    await first
+    await queue(sessions, cleaner, "house", property_id=house.id)
+    await drain(delivery)
+    assert sender.delivered() == ["booking_new#owner-flat", "booking_new#house"]
+    outcome = {r.idempotency_key: (r.status, r.last_error) for r in await rows(sessions)}
+    assert outcome["flat"] == ("skipped", "access removed")
 
 
 def _config(**overrides: Any) -> DeliveryConfig:
