@@ -34,6 +34,7 @@ from bot.routers.errors import on_error
 from bot.sender import TelegramSender
 from bot.services import Health, Services, build_services
 from bot.settings import Settings
+from bot.views import format as format_views
 from bot.views.alerts import render_alert
 from bot.views.mail import compose as compose_mail
 from bot.web import WebServer
@@ -197,6 +198,7 @@ class Application:
     ) -> None:
         self.settings = settings
         self.services = services or build_services(settings, clock=clock)
+        format_views.use_clock(self.services.clock)
         self.web = web or WebServer(self.services, settings.http_host, settings.http_port)
         self.bot = create_bot(settings)
         self.bot.session.middleware(TelegramHealthMiddleware(self.services.health, clock))
@@ -343,6 +345,7 @@ class Application:
         await self.bot.session.close()
         await self.dispatcher.storage.close()
         await self.services.engine.dispose()
+        format_views.use_clock(utc_now)
 
 
 class _Phases:

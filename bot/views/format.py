@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ from babel.dates import format_date, format_datetime, get_day_names, get_month_n
 from babel.numbers import format_currency
 
 from bot.i18n import current_locale, ngettext
+from jobs.clock import Clock, utc_now
 
 _DAY_PATTERN = {"pt_BR": "dd/MM (EEE)", "en": "EEE d MMM"}
 _DAY_OTHER_YEAR_PATTERN = {"pt_BR": "dd/MM/yyyy (EEE)", "en": "EEE d MMM yyyy"}
@@ -33,10 +34,18 @@ def babel_locale() -> Locale:
     return _parsed_locale(current_locale())
 
 
+_clock: Clock = utc_now  # the running application's (Application sets it), so a test's clock is the views' too
+
+
+def use_clock(clock: Clock) -> None:
+    global _clock
+    _clock = clock
+
+
 def this_year() -> int:
     """The year a date is shown without: the current one where the message is read (a day at most apart from the
     host's own time zone; a date within a day of New Year shows its year either way in the range that matters)."""
-    return datetime.now(UTC).year
+    return _clock().year
 
 
 def day(value: date, *, with_year: bool = False) -> str:

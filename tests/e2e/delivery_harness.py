@@ -7,7 +7,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.sender import TelegramSender
 from bot.views.alerts import render_alert
 from domain.alerts import add_outbox_rows, outbox_row
+from jobs.clock import utc_now
 from jobs.delivery import Delivery, DeliveryConfig, Sender
 from storage.models import Outbox, User
 from tests.support.fake_bot_api import FakeBotAPI, RecordedRequest, _json_error
@@ -79,7 +79,8 @@ async def make_users(sessions: async_sessionmaker[AsyncSession], count: int, **a
 
 
 async def queue_alerts(sessions: async_sessionmaker[AsyncSession], users: list[User], per_user: int) -> list[Alert]:
-    """booking_new alerts, interleaved across users, each with its own property name so every text is unique."""
+    """booking_new alerts, interleaved across users, each with its own property name so every text is unique; queued
+    at the wall clock's now, which these Delivery instances run on."""
     alerts = []
     async with sessions.begin() as session:
         rows = []
@@ -88,7 +89,9 @@ async def queue_alerts(sessions: async_sessionmaker[AsyncSession], users: list[U
                 alert = Alert(user, f"alert:{i}:{user.id}", f"Casa {user.id}-{i:03d}")
                 payload = {"property": alert.property, "booking_id": 1000 + i, "kind": "reservation",
                            "platform": "airbnb", "check_in": "2026-08-12", "check_out": "2026-08-15"}  # fmt: skip
-                rows.append(outbox_row(user, "booking_new", alert.key, now=datetime.now(UTC), payload=payload))
+                rows.append(
+                    outbox_row(user, "booking_new", alert.key, now=utc_now(), payload=payload)
+                )  # the Delivery's own clock
                 alerts.append(alert)
         await add_outbox_rows(session, rows)
     return alerts

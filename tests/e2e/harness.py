@@ -10,8 +10,9 @@ from typing import Any
 
 from bot.app import Application
 from bot.settings import load_settings
-from jobs.clock import Clock, utc_now
+from jobs.clock import Clock
 from storage.models import PropertyAccess, User
+from tests.support.clock import E2E_START, FakeClock
 from tests.support.fake_bot_api import FakeBotAPI
 
 
@@ -19,6 +20,7 @@ class Lumina:
     def __init__(self, api: FakeBotAPI, app: Application) -> None:
         self.api = api
         self.app = app
+        self.clock = app.services.clock  # the app's: tests take their "now" and "today" from it
         self.sessions = app.services.sessions
         self._handled: set[int] = set()
         self._changed = asyncio.Event()
@@ -100,8 +102,9 @@ class Lumina:
 
 @asynccontextmanager
 async def running_lumina(
-    database_url: str, data_dir: Path, *, clock: Clock = utc_now, **settings: Any
+    database_url: str, data_dir: Path, *, clock: Clock | None = None, **settings: Any
 ) -> AsyncIterator[Lumina]:
+    """`clock`: by default one that starts at E2E_START and runs on."""
     async with FakeBotAPI() as api:
         config = load_settings(
             bot_token=api.token,
@@ -111,7 +114,7 @@ async def running_lumina(
             data_dir=data_dir,
             **settings,
         )
-        app = Application(config, clock=clock)
+        app = Application(config, clock=clock or FakeClock(E2E_START, ticking=True))
         await app.start()
         try:
             yield Lumina(api, app)

@@ -3,7 +3,7 @@ blocked the bot gets nothing more until they write to it again."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from domain.outbox import queue_alert
 from storage.models import Feed, Outbox, Property, PropertyAccess, User
 from tests.e2e.delivery_harness import until
 from tests.e2e.harness import Lumina, running_lumina
+from tests.support.clock import e2e_today
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
@@ -39,7 +40,7 @@ async def statuses(lumina: Lumina, telegram_id: int) -> list[str]:
 
 
 async def test_a_new_reservation_in_a_feed_reaches_the_host(database_url, tmp_path):
-    soon = date.today() + timedelta(days=10)
+    soon = e2e_today() + timedelta(days=10)
     first = Stay("r1@airbnb.com", soon, soon + timedelta(days=3))
     async with FeedServer() as server, running_lumina(database_url, tmp_path, owner_ids=[OWNER]) as lumina:
         server.route("/cal.ics", body=airbnb([first]))
@@ -66,7 +67,7 @@ async def test_a_user_who_blocked_the_bot_is_left_alone_until_they_write(databas
         lumina.api.fail_next("sendMessage", status=403)  # the next send is the manager's: they blocked the bot
         async with lumina.sessions.begin() as session:
             manager = (await session.scalars(select(User).where(User.telegram_id == MANAGER))).one()
-            now = datetime.now(UTC)
+            now = lumina.clock()
             rows = [outbox_row(manager, "booking_new", f"m{i}", now=now, payload=payload) for i in range(2)]
             await add_outbox_rows(session, rows)
         lumina.app.services.outbox_wakeup()
@@ -78,7 +79,7 @@ async def test_a_user_who_blocked_the_bot_is_left_alone_until_they_write(databas
             async with lumina.sessions.begin() as session:
                 stored = await session.get(Property, prop.id)
                 assert stored is not None
-                await queue_alert(session, stored, "booking_new", key, now=datetime.now(UTC), payload=payload)
+                await queue_alert(session, stored, "booking_new", key, now=lumina.clock(), payload=payload)
             lumina.app.services.outbox_wakeup()
 
         mark = lumina.api.mark()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,13 +14,14 @@ from domain.booking_fields import DETAIL_FIELDS, DETAILS
 from storage.models import Booking, Conflict, Feed, Guest, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
+from tests.support.clock import E2E_START, e2e_today
 
 STRANGER, VIEWER, MANAGER = 6002, 7003, 8004
 TZ = ZoneInfo("America/Sao_Paulo")
 
 
 def today() -> date:
-    return datetime.now(TZ).date()
+    return e2e_today()
 
 
 T = {
@@ -75,7 +76,7 @@ T = {
 
 async def seed(lumina: Lumina) -> dict[str, int]:
     """Two properties with an Airbnb feed each: a stay arriving today, one in house elsewhere, nine later ones."""
-    now = datetime.now(TZ)
+    now = E2E_START.astimezone(TZ)
     async with lumina.sessions.begin() as session:
         prop = Property(name="Apto 101", timezone="America/Sao_Paulo", export_token="1-x", currency="BRL")
         session.add(prop)

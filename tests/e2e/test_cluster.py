@@ -137,6 +137,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], feeds: FeedServer, ow
 
 def first_stay(path: str) -> Stay:
     calendar = int(path.removesuffix(".ics").rsplit("-", 1)[1])
+    # real `lumina run` processes read the wall clock (no FakeClock crosses a process): dates weeks ahead of it
     start = datetime.now(TZ).date() + timedelta(days=10 + 7 * calendar)
     return Stay(f"{path}-first@airbnb.com", start, start + timedelta(days=2))
 

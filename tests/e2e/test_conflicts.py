@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from storage.models import Conflict, Feed, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
+from tests.support.clock import e2e_today
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
@@ -61,7 +62,7 @@ async def conflicts(lumina: Lumina) -> list[Conflict]:
 
 async def test_direct_booking_over_a_synced_reservation_then_resolve(owner: Lumina, language: str):
     t = T[language]
-    start = datetime.now(TZ).date() + timedelta(days=20)
+    start = e2e_today() + timedelta(days=20)
     async with FeedServer() as server:
         await setup_synced_property(owner, server, Stay("r1@airbnb.com", start, start + timedelta(days=4)))
         await owner.say(OWNER, "/book")  # one property: nothing to choose
@@ -109,7 +110,7 @@ async def test_direct_booking_over_a_synced_reservation_then_resolve(owner: Lumi
 
 async def test_snooze_and_echo_buttons(owner: Lumina, language: str):
     t = T[language]
-    start = datetime.now(TZ).date() + timedelta(days=30)
+    start = e2e_today() + timedelta(days=30)
     async with FeedServer() as server:
         await setup_synced_property(owner, server, Stay("r1@airbnb.com", start, start + timedelta(days=4)))
         await owner.say(OWNER, "/book")  # one property: nothing to choose
@@ -131,7 +132,7 @@ async def test_snooze_and_echo_buttons(owner: Lumina, language: str):
 
 async def test_free_fetches_fresh_and_names_a_calendar_it_could_not_read(owner: Lumina, language: str):
     t = T[language]
-    start = datetime.now(TZ).date() + timedelta(days=40)
+    start = e2e_today() + timedelta(days=40)
     async with FeedServer() as server:
         await setup_synced_property(owner, server, Stay("r1@airbnb.com", start, start + timedelta(days=4)))
         # a new reservation appears on Airbnb: /free must see it without waiting for the schedule

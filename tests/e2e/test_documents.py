@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from bot.keyboards.callbacks import DocCB, DocFileCB, DocSetupCB
 from storage.models import Booking, Document, DocumentTemplate, Guest, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina, running_lumina
+from tests.support.clock import e2e_today
 from tests.support.documents import docx_text, field_xml, have_pdf_tools, make_template, patched_template, pdf_text
 
 STRANGER, VIEWER, MANAGER = 6002, 7003, 8004
@@ -69,7 +70,7 @@ T = {
 
 
 def arrival() -> date:
-    return datetime.now(TZ).date() + timedelta(days=5)
+    return e2e_today() + timedelta(days=5)
 
 
 async def seed(lumina: Lumina, **booking: object) -> dict[str, int]:

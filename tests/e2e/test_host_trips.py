@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from storage.models import Booking, Conflict, Feed, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
+from tests.support.clock import E2E_START, e2e_today
 
 TZ = ZoneInfo("America/Sao_Paulo")
 
@@ -68,7 +69,7 @@ T = {
 
 
 def today() -> date:
-    return datetime.now(TZ).date()
+    return e2e_today()
 
 
 def typed(value: date) -> str:
@@ -86,7 +87,7 @@ async def seed_airbnb_stay(lumina: Lumina, start: date, nights: int = 4) -> dict
         await session.flush()
         stay = Booking(
             property_id=prop.id, feed_id=feed.id, source="airbnb", kind="reservation", uid="s1", export_uid="s1-e",
-            check_in=start, check_out=start + timedelta(days=nights), first_seen_at=datetime.now(TZ),
+            check_in=start, check_out=start + timedelta(days=nights), first_seen_at=E2E_START.astimezone(TZ),
             reservation_code="HMCODE1234",
         )  # fmt: skip
         session.add(stay)

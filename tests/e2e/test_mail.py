@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from storage.models import Booking, Guest, ListingMap, MailOutbox, MailSettings,
 from tests.e2e.conftest import OWNER
 from tests.e2e.delivery_harness import until
 from tests.e2e.harness import Lumina, running_lumina
+from tests.support.clock import e2e_today
 from tests.support.smtp_server import SmtpServer, smtp_server
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -58,7 +59,7 @@ async def mailed(database_url: str, tmp_path: Path, language: str) -> AsyncItera
 
 
 def arrival() -> date:
-    return datetime.now(TZ).date() + timedelta(days=5)
+    return e2e_today() + timedelta(days=5)
 
 
 async def seed(lumina: Lumina, language: str, *, addresses: bool = True, guests_count: int | None = 2) -> int:

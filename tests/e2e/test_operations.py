@@ -4,7 +4,7 @@ protected by a token when one is set, and /ready naming what is wrong, Redis inc
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +15,7 @@ from tests.e2e.conftest import OWNER
 from tests.e2e.delivery_harness import until
 from tests.e2e.harness import Lumina, running_lumina
 from tests.e2e.test_cli import free_port
+from tests.support.clock import e2e_today
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
@@ -43,7 +44,7 @@ async def test_metrics_are_scraped_and_parse(owner: Lumina):
 
 async def test_the_metrics_move_with_the_work(database_url: str, tmp_path: Path):
     """A feed synced twice (a new stay the second time) and its alert sent: the counters say so, by platform."""
-    soon = date.today() + timedelta(days=20)
+    soon = e2e_today() + timedelta(days=20)
     first = Stay("m1@airbnb.com", soon, soon + timedelta(days=2))
     async with FeedServer() as server, running_lumina(database_url, tmp_path, owner_ids=[OWNER]) as lumina:
         server.route("/cal.ics", body=airbnb([first]))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
 from storage.models import Booking, Feed, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
+from tests.support.clock import e2e_today
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
@@ -146,10 +147,11 @@ async def test_edit_a_field_and_archive(owner: Lumina, language: str):
 async def test_add_a_feed_reads_it_at_once(owner: Lumina, language: str):
     t = T[language]
     property_id = await _make_property(owner)
+    today = e2e_today()
     stays = [
-        Stay("r1@airbnb.com", date(2027, 8, 12), date(2027, 8, 15)),
-        Stay("r2@airbnb.com", date(2027, 9, 1), date(2027, 9, 3)),
-        Stay("b1@airbnb.com", date(2027, 10, 1), date(2027, 10, 5), blocked=True),
+        Stay("r1@airbnb.com", today + timedelta(days=150), today + timedelta(days=153)),
+        Stay("r2@airbnb.com", today + timedelta(days=170), today + timedelta(days=172)),
+        Stay("b1@airbnb.com", today + timedelta(days=200), today + timedelta(days=204), blocked=True),
     ]
     async with FeedServer() as server:
         server.route("/airbnb.ics", body=airbnb(stays))

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from domain.stats import month_start
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
+from tests.support.clock import e2e_today
 from tests.support.stats_data import seed_month
 
 VIEWER, MANAGER = 7003, 8004
@@ -55,7 +56,7 @@ T = {
 
 
 def last_month() -> date:
-    return month_start(datetime.now(TZ).date(), -1)
+    return month_start(e2e_today(), -1)
 
 
 async def test_figures_chart_and_files_in_both_languages(owner: Lumina, language: str):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from storage.models import Feed, Property
 from tests.e2e.conftest import OWNER
 from tests.e2e.harness import Lumina
+from tests.support.clock import e2e_today
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
@@ -18,7 +18,7 @@ T = {
 
 
 async def test_sync_reports_progress_changes_and_failures(owner: Lumina, language: str):
-    start = datetime.now(ZoneInfo("America/Sao_Paulo")).date() + timedelta(days=15)
+    start = e2e_today() + timedelta(days=15)
     async with FeedServer() as server:
         server.route("/airbnb.ics", body=airbnb([Stay("r1@airbnb.com", start, start + timedelta(days=3))]))
         server.html_page("/vrbo.ics")

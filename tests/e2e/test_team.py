@@ -5,9 +5,8 @@ queued alerts die with their access)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -20,6 +19,7 @@ from storage.models import Booking, Feed, Invite, Outbox, Property, PropertyAcce
 from tests.e2e.conftest import OWNER
 from tests.e2e.delivery_harness import until
 from tests.e2e.harness import Lumina, running_lumina
+from tests.support.clock import e2e_today
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb, vrbo
 
@@ -102,7 +102,7 @@ async def test_used_expired_withdrawn_and_forged_codes_say_one_line(owner: Lumin
     late = await invite(owner, OWNER, language, words(language, "viewer"))
     async with owner.sessions.begin() as session:
         await session.execute(update(Invite).where(Invite.used_at.is_(None)).values(
-            expires_at=datetime.now(UTC) - timedelta(minutes=1)))  # fmt: skip
+            expires_at=owner.clock() - timedelta(minutes=1)))  # fmt: skip
     answer = await owner.say(CAIO, f"/start {late}", language_code="en")
     assert [a["text"] for a in answer] == [words("en", INVITE_PROBLEMS["expired"])]
 
@@ -179,9 +179,9 @@ async def test_changing_a_role_and_removing_someone(owner: Lumina, language: str
     old_screen = owner.screen(BRUNO)
     async with owner.sessions.begin() as session:  # an alert waiting for them (quiet hours, say)
         bruno = (await session.scalars(select(User).where(User.telegram_id == BRUNO))).one()
-        row = outbox_row(bruno, "booking_new", "waiting", now=datetime.now(UTC) + timedelta(hours=1),
+        row = outbox_row(bruno, "booking_new", "waiting", now=owner.clock() + timedelta(hours=1),
                          payload={"booking_id": None}, property_id=ids["apto"])  # fmt: skip
-        row["not_before"] = datetime.now(UTC) + timedelta(hours=1)
+        row["not_before"] = owner.clock() + timedelta(hours=1)
         await add_outbox_rows(session, [row])
 
     await owner.tap(OWNER, "Viewer")
@@ -222,7 +222,7 @@ async def test_a_co_owner_is_invited_by_the_owner_and_sees_everything(owner: Lum
 async def test_a_cleaner_never_sees_a_guests_name_phone_or_price(database_url, tmp_path):
     """A cleaner joins by invite; the stays come from a calendar with names, a person fills in a phone and a price:
     every command, the stays' buttons and the turnover messages show the cleaner dates and counts only."""
-    soon = date.today() + timedelta(days=4)
+    soon = e2e_today() + timedelta(days=4)
     first = Stay("s1", soon, soon + timedelta(days=3))
     second = Stay("s2", soon + timedelta(days=3), soon + timedelta(days=5))
     third = Stay("s3@airbnb.com", soon + timedelta(days=5), soon + timedelta(days=7), code="HMSECRET01", phone="9876")
@@ -244,7 +244,7 @@ async def test_a_cleaner_never_sees_a_guests_name_phone_or_price(database_url, t
                 booking.guest_phone, booking.price, booking.guests_count = "+55 21 90000-1111", Decimal("4321"), 3
             prop = await session.get(Property, ids["apto"])
             assert prop is not None
-            await refresh_turnovers(session, prop, now=datetime.now(UTC))
+            await refresh_turnovers(session, prop, now=lumina.clock())
         lumina.app.services.outbox_wakeup()
         await until(lambda: any("3 guests" in str(m.get("text")) for m in lumina.api.sent_messages(ANA)))
         for command, _description in COMMANDS:
@@ -269,7 +269,7 @@ async def test_a_cleaner_never_sees_a_guests_name_phone_or_price(database_url, t
 async def test_a_cleaner_marks_a_turnover_done_with_a_photo(database_url, tmp_path):
     """ "✅ Done" on the turnover message: the message says so and keeps saying so, the owner is told and sees it in
     /today, a photo follows; nobody else may press it."""
-    today = datetime.now(UTC).astimezone(ZoneInfo("America/Sao_Paulo")).date()
+    today = e2e_today()
     leaving = Stay("t1@airbnb.com", today - timedelta(days=2), today)
     arriving = Stay("t2@airbnb.com", today, today + timedelta(days=3))
     async with FeedServer() as server, running_lumina(database_url, tmp_path, owner_ids=[OWNER]) as lumina:
@@ -313,7 +313,7 @@ async def test_a_cleaner_marks_a_turnover_done_with_a_photo(database_url, tmp_pa
             nxt.check_in = today + timedelta(days=1)
             prop = await session.get(Property, ids["apto"])
             assert prop is not None
-            await refresh_turnovers(session, prop, now=datetime.now(UTC))  # the next stay's own turnover changes
+            await refresh_turnovers(session, prop, now=lumina.clock())  # the next stay's own turnover changes
             left = (await session.scalars(select(Booking).where(Booking.uid == "t1@airbnb.com"))).one()
             pending = select(Outbox).where(Outbox.booking_id == left.id, Outbox.status == "pending")
             assert (await session.scalars(pending)).all() == []

@@ -3,12 +3,13 @@ when the stay's dates change and struck through when the next stay is cancelled.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from storage.models import Booking, Feed, Property, PropertyAccess, TurnoverMessage, User
 from tests.e2e.harness import Lumina, running_lumina
+from tests.support.clock import e2e_today
 from tests.support.feed_server import FeedServer
 from tests.support.ical_builder import Stay, airbnb
 
@@ -24,7 +25,7 @@ async def messages_by_departure(lumina: Lumina) -> dict[str, TurnoverMessage]:
 
 
 async def test_turnover_message_is_edited_when_dates_change_and_struck_when_cancelled(database_url, tmp_path):
-    base = date.today() + timedelta(days=5)
+    base = e2e_today() + timedelta(days=5)
     a = Stay("a@airbnb.com", base, base + timedelta(days=3))
     b = Stay("b@airbnb.com", base + timedelta(days=3), base + timedelta(days=6), code="HMBBBBBBBB")
     c = Stay("c@airbnb.com", base + timedelta(days=8), base + timedelta(days=10), code="HMCCCCCCCC")
