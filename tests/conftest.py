@@ -7,9 +7,10 @@ Each backend is migrated once per session with the real Alembic migrations; each
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,14 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run PostgreSQL tests after SQLite ones so the session-scoped databases are set up once each."""
     items.sort(key=lambda item: "postgresql" in item.nodeid)
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_restored() -> Iterator[None]:
+    """A test that runs the CLI in-process gets its logging set up on the stream pytest captures for that test; put
+    the root logger back, or later log lines (aiosmtpd's threads) go to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
