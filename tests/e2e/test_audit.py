@@ -16,7 +16,10 @@ async def test_a_flow_then_the_trail_filters_pages_and_csv(owner: Lumina, langua
     ids = await seed(owner)
     for person, role in ((ANA, "cleaner"), (BRUNO, "viewer")):
         code = await invite(owner, OWNER, language, words(language, role))
+        mark = owner.api.mark()
         await owner.say(person, f"/start {code}", first_name="Lia" if person == ANA else "Bruno", language_code="en")
+        # the owner is told by the delivery loop; wait, so that message does not land on top of the screens below
+        await owner.api.wait_for("sendMessage", chat_id=OWNER, after=mark, timeout=20)
     await owner.say(OWNER, "/export")  # issues the calendar links' secret: recorded, the secret never
     await owner.say(OWNER, "/settings")
     await owner.tap(OWNER, "🌙")
